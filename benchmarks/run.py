@@ -8,6 +8,10 @@ Each ``benchmarks/bench_<topic>.py`` exposes ``run(quick=False) -> list[dict]``;
 the baseline and the contender and their seconds, measured in the same run, and the ratio
 baseline / contender (above 1: the contender is that many times faster). Ratios, not
 seconds, are what carry over from this 2-core machine to a learner's laptop.
+
+A module may also expose ``quality(quick=False) -> dict[str, DataFrame]``: quality tables
+(e.g. MovieLens-100K nDCG@10 beside published numbers), printed and written to RESULTS.md
+after the timing table, one section per title.
 """
 from __future__ import annotations
 
@@ -46,12 +50,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, print only")
     parser.add_argument("--only", default=None, help="run modules whose name contains this")
     args = parser.parse_args(argv)
-    rows, failures = [], []
+    rows, failures, quality = [], [], {}
     for name in discover(args.only):
         start = time.perf_counter()
         try:
             module = importlib.import_module(f"benchmarks.{name}")
             found = module.run(quick=args.quick)
+            if hasattr(module, "quality"):
+                quality.update(module.quality(quick=args.quick))
         except Exception as error:  # report every module, then fail at the end
             failures.append(f"{name}: {type(error).__name__}: {error}")
             continue
@@ -60,12 +66,15 @@ def main(argv=None) -> int:
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        for title, extra in quality.items():
+            print(f"\n{title}\n" + extra.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     if not args.quick and args.only is None and not failures:
         header = (f"# Benchmark results\n\nWritten by `python -m benchmarks.run` on "
                   f"{time.strftime('%Y-%m-%d')} ({platform.machine()}, Python "
                   f"{platform.python_version()}). ratio = baseline seconds / contender "
                   f"seconds, both measured in this run.\n\n")
-        (HERE / "RESULTS.md").write_text(header + to_markdown(table) + "\n")
+        sections = "".join(f"\n## {title}\n\n{to_markdown(extra)}\n" for title, extra in quality.items())
+        (HERE / "RESULTS.md").write_text(header + to_markdown(table) + "\n" + sections)
         print(f"wrote {HERE / 'RESULTS.md'}")
     for failure in failures:
         print("FAILED", failure, file=sys.stderr)

@@ -3,6 +3,10 @@ import pytest
 
 from course import world as world_module
 
+# Screenshots and other files that tests write (tests/test_browser_widgets.py): never collected,
+# not even a notebook or a .py file left there, by nbval or --doctest-modules.
+collect_ignore = ["artifacts"]
+
 
 @pytest.fixture(scope="session")
 def tiny_world():

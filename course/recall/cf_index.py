@@ -1,0 +1,345 @@
+"""Shared machinery of collaborative-filtering recall (协同过滤召回): input checks, sparse top-N,
+and the two offline indexes plus the online n·k scoring of the note (Part 2, section 1.1).
+
+The note's serving recipe for ItemCF (线上召回):
+
+1. offline, store two key-value tables: user → last-n interacted items with their like scores
+   (用户→最近交互的 n 个物品) and item → top-k most similar items (物品→最相似的 k 个物品);
+2. online, for one user, read the user's last n items, read the k neighbours of each of them,
+   and score the n·k candidates with
+
+   ``score(user, candidate) = Σ_i like(user, item_i) · sim(item_i, candidate)``
+
+   summing over the last-n items ``item_i`` that list ``candidate`` among their k neighbours;
+3. return the top-N.
+
+This is exactly the full-matrix score ``R_last @ S_top`` where ``R_last`` keeps only each
+user's last n entries and ``S_top`` only each item's k largest similarities: the index never
+enumerates all items, which is why it is cheap online. :func:`score_from_index` does it for a
+batch of users at once: gather ``(B, n, k)`` arrays, then let a sparse matrix sum the duplicates.
+
+Conventions used by every recommender in ``course.recall``:
+
+- a *candidate* is an item with a strictly positive score; a top-N list holds fewer than N real
+  items only when fewer candidates exist, and is padded with ``-1`` (score ``0``) after them;
+- ties are broken by the smaller item index, so results are deterministic.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+def check_interactions(matrix, name: str = "R") -> sp.csr_matrix:
+    """Validate a users × items behaviour-weight matrix and return it as float64 CSR.
+
+    Parameters
+    ----------
+    matrix : sparse matrix or array-like of shape (n_users, n_items)
+        Non-negative, finite weights (e.g. click 1, like 2, share 3); 0 means no interaction.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (n_users, n_items), dtype float64, explicit zeros removed.
+    """
+    if sp.issparse(matrix):
+        csr = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    else:
+        array = np.asarray(matrix)
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+            raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+        if array.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (n_users, n_items), got shape {array.shape}")
+        csr = sp.csr_matrix(array.astype(np.float64))
+    if csr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_users, n_items), got shape {csr.shape}")
+    if csr.shape[0] == 0 or csr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one user and one item, got {csr.shape}")
+    csr.sum_duplicates()
+    if not np.all(np.isfinite(csr.data)):
+        raise ValueError(f"{name} contains NaN or infinite weights")
+    if np.any(csr.data < 0):
+        raise ValueError(f"{name} contains negative weights; behaviour weights must be >= 0")
+    csr.eliminate_zeros()
+    return csr
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int if it is an integer >= 1, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= 1, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def top_n_per_row(scores, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-n columns of every row of a sparse score matrix, best first.
+
+    Only strictly positive entries are candidates; ties go to the smaller column index.
+    One ``lexsort`` over all stored entries, no loop over rows.
+
+    Parameters
+    ----------
+    scores : sparse matrix of shape (n_rows, n_columns)
+    n : int
+        List length, >= 1.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_rows, n), int64
+        Column indices, padded with -1 when a row has fewer than n candidates.
+    values : ndarray of shape (n_rows, n), float64
+        Their scores, padded with 0.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> idx, val = top_n_per_row(sp.csr_matrix([[0.0, 2.0, 1.0], [0.0, 0.0, 5.0]]), 2)
+    >>> idx.tolist(), val.tolist()
+    ([[1, 2], [2, -1]], [[2.0, 1.0], [5.0, 0.0]])
+    """
+    n = check_positive_int(n, "n")
+    csr = sp.csr_matrix(scores, dtype=np.float64)
+    csr.sum_duplicates()
+    csr.sort_indices()  # entries in (row, column) order
+    n_rows = csr.shape[0]
+    rows = np.repeat(np.arange(n_rows), np.diff(csr.indptr))
+    keep = csr.data > 0
+    rows, cols, vals = rows[keep], csr.indices[keep], csr.data[keep]
+    keep = vals >= _nth_largest_per_row(rows, vals, n_rows, n)[rows]
+    rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    # Two stable sorts (score desc, then row) keep the (row, column) order among ties, so the
+    # result is ordered by row, score desc, column asc; several times faster than np.lexsort.
+    order = np.argsort(-vals, kind="stable")
+    order = order[np.argsort(rows[order], kind="stable")]
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    # Rank of each entry inside its row: position minus the position where its row starts.
+    row_start = np.searchsorted(rows, np.arange(n_rows))
+    rank = np.arange(rows.size) - row_start[rows]
+    take = rank < n
+    indices = np.full((n_rows, n), -1, dtype=np.int64)
+    values = np.zeros((n_rows, n), dtype=np.float64)
+    indices[rows[take], rank[take]] = cols[take]
+    values[rows[take], rank[take]] = vals[take]
+    return indices, values
+
+
+def _nth_largest_per_row(rows, vals, n_rows: int, n: int, block: int = 2**24) -> np.ndarray:
+    """n-th largest value of each row (-inf if it has fewer than n); ``rows`` must be sorted.
+
+    Used to drop most entries before the full sort (ties at the threshold are all kept, so
+    the result is unchanged): np.partition is linear, sorting millions of floats is not.
+    """
+    thresholds = np.full(n_rows, -np.inf)
+    counts = np.bincount(rows, minlength=n_rows)
+    width = int(counts.max(initial=0))
+    if width <= n:
+        return thresholds
+    position = np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]  # index within row
+    rows_per_block = max(1, block // width)  # bound the padded (rows, width) array's memory
+    for first in range(0, n_rows, rows_per_block):
+        last = min(first + rows_per_block, n_rows)
+        inside = (rows >= first) & (rows < last)
+        padded = np.full((last - first, width), -np.inf)  # (rows in block, width)
+        padded[rows[inside] - first, position[inside]] = vals[inside]
+        thresholds[first:last] = np.partition(padded, width - n, axis=1)[:, width - n]
+    return thresholds
+
+
+def keep_top_k_per_row(matrix, k: int) -> sp.csr_matrix:
+    """Sparse copy of ``matrix`` keeping only the k largest positive entries of each row."""
+    indices, values = top_n_per_row(matrix, k)
+    rows = np.repeat(np.arange(indices.shape[0]), indices.shape[1])
+    valid = indices.ravel() >= 0
+    return sp.csr_matrix(
+        (values.ravel()[valid], (rows[valid], indices.ravel()[valid])), shape=matrix.shape
+    )
+
+
+def item_to_items(similarity, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offline index item → top-k most similar items (物品→相似物品 索引).
+
+    Parameters
+    ----------
+    similarity : sparse matrix of shape (n_items, n_items)
+        Item-item similarity with a zero diagonal.
+    k : int
+        Neighbours kept per item.
+
+    Returns
+    -------
+    neighbours : ndarray of shape (n_items, k), int64, padded with -1
+    similarities : ndarray of shape (n_items, k), float64, padded with 0
+    """
+    similarity = sp.csr_matrix(similarity)
+    if similarity.shape[0] != similarity.shape[1]:
+        raise ValueError(f"similarity must be square, got shape {similarity.shape}")
+    return top_n_per_row(similarity, k)
+
+
+def user_to_last_items(interactions, n: int, n_users: int | None = None):
+    """Offline index user → last-n interacted items and their like scores (用户→最近 n 个物品).
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame or sparse matrix
+        Either a log with integer columns ``user``, ``item``, a ``time`` column and an optional
+        ``weight`` column (default 1), or a users × items weight matrix. Repeated (user, item)
+        events are merged: weights are summed (like(user, item) adds up behaviours) and the time
+        is the latest one. A matrix has no times, so "last" falls back to "heaviest".
+    n : int
+        Items kept per user.
+    n_users : int, optional
+        Rows of the output; default ``max(user) + 1`` (or the matrix's row count).
+
+    Returns
+    -------
+    items : ndarray of shape (n_users, n), int64
+        Most recent first, padded with -1.
+    weights : ndarray of shape (n_users, n), float64
+        like(user, item) for each entry, padded with 0.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({"user": [0, 0, 0, 1], "item": [3, 1, 3, 2],
+    ...                     "weight": [1.0, 2.0, 3.0, 1.0], "time": [1, 2, 3, 1]})
+    >>> items, weights = user_to_last_items(log, 2)
+    >>> items.tolist(), weights.tolist()
+    ([[3, 1], [2, -1]], [[4.0, 2.0], [1.0, 0.0]])
+    """
+    n = check_positive_int(n, "n")
+    if isinstance(interactions, pd.DataFrame):
+        missing = {"user", "item", "time"} - set(interactions.columns)
+        if missing:
+            raise ValueError(f"the log needs columns user, item, time; missing {sorted(missing)}")
+        if len(interactions) == 0:
+            raise ValueError("the interaction log is empty")
+        log = interactions[["user", "item", "time"]].copy()
+        log["weight"] = interactions["weight"] if "weight" in interactions else 1.0
+        for column in ("user", "item"):
+            if not pd.api.types.is_integer_dtype(log[column]) or (log[column] < 0).any():
+                raise ValueError(f"column {column} must hold non-negative integer indices")
+        if (log["weight"] < 0).any():
+            raise ValueError("the log contains negative weights")
+        log = log.groupby(["user", "item"], as_index=False).agg(
+            weight=("weight", "sum"), time=("time", "max"))
+        users = log["user"].to_numpy(np.int64)
+        items = log["item"].to_numpy(np.int64)
+        weights = log["weight"].to_numpy(np.float64)
+        recency = log["time"].to_numpy()
+        if np.issubdtype(recency.dtype, np.datetime64):
+            recency = recency.astype("datetime64[ns]").astype(np.int64)  # exact, unlike float
+        default_users = int(users.max()) + 1
+    else:
+        matrix = check_interactions(interactions, "interactions").tocoo()
+        users, items, weights = matrix.row.astype(np.int64), matrix.col.astype(np.int64), matrix.data
+        recency = weights  # no timestamps: the heaviest interactions stand in for the latest
+        default_users = matrix.shape[0]
+    n_users = default_users if n_users is None else check_positive_int(n_users, "n_users")
+    if users.size and users.max() >= n_users:
+        raise ValueError(f"user index {users.max()} out of range for n_users={n_users}")
+    order = np.lexsort((items, -recency, users))  # per user: newest first, then item index
+    users, items, weights = users[order], items[order], weights[order]
+    rank = np.arange(users.size) - np.searchsorted(users, users)  # position within the user
+    take = rank < n
+    out_items = np.full((n_users, n), -1, dtype=np.int64)
+    out_weights = np.zeros((n_users, n), dtype=np.float64)
+    out_items[users[take], rank[take]] = items[take]
+    out_weights[users[take], rank[take]] = weights[take]
+    return out_items, out_weights
+
+
+def score_from_index(last_items, last_weights, neighbours, neighbour_similarities, n: int,
+                     seen=None) -> tuple[np.ndarray, np.ndarray]:
+    """Online n·k candidate scoring from the two offline indexes, for a batch of users.
+
+    ``score(u, c) = Σ_{i in last_n(u), c in top_k(i)} like(u, i) · sim(i, c)``, then top-n.
+
+    Parameters
+    ----------
+    last_items, last_weights : ndarray of shape (B, n_last)
+        Rows of :func:`user_to_last_items` for the B requesting users (-1 = padding).
+    neighbours, neighbour_similarities : ndarray of shape (n_items, k)
+        The :func:`item_to_items` index (-1 = padding).
+    n : int
+        Length of each returned list.
+    seen : sparse matrix of shape (B, n_items), optional
+        Non-zero entries are removed from the candidates (already-consumed items).
+
+    Returns
+    -------
+    items : ndarray of shape (B, n), int64, padded with -1
+    scores : ndarray of shape (B, n), float64, padded with 0
+
+    Examples
+    --------
+    One user liked item 0 twice as much as item 1. Item 2 is reached from both:
+    2 · 0.25 + 1 · 0.5 = 1.0; items 0 and 1 were seen.
+
+    >>> neighbours = np.array([[1, 2], [2, 0], [0, -1]])
+    >>> similarities = np.array([[0.5, 0.25], [0.5, 0.5], [0.25, 0.0]])
+    >>> items, scores = score_from_index([[0, 1]], [[2.0, 1.0]], neighbours, similarities, 2,
+    ...                                  seen=sp.csr_matrix([[1, 1, 0]]))
+    >>> items.tolist(), scores.tolist()
+    ([[2, -1]], [[1.0, 0.0]])
+    """
+    last_items = np.asarray(last_items)
+    last_weights = np.asarray(last_weights, dtype=np.float64)
+    neighbours = np.asarray(neighbours)
+    neighbour_similarities = np.asarray(neighbour_similarities, dtype=np.float64)
+    if last_items.ndim != 2 or last_items.shape != last_weights.shape:
+        raise ValueError("last_items and last_weights must be 2-D arrays of the same shape")
+    if neighbours.ndim != 2 or neighbours.shape != neighbour_similarities.shape:
+        raise ValueError("neighbours and neighbour_similarities must be 2-D, same shape")
+    n_items = neighbours.shape[0]
+    if last_items.size and last_items.max() >= n_items:
+        raise ValueError(f"last_items holds item {last_items.max()} but the index has {n_items}")
+    batch = last_items.shape[0]
+    valid_last = last_items >= 0
+    safe_last = np.where(valid_last, last_items, 0)
+    candidates = neighbours[safe_last]  # (B, n_last, k)
+    scores = last_weights[:, :, None] * neighbour_similarities[safe_last]  # (B, n_last, k)
+    valid = valid_last[:, :, None] & (candidates >= 0)  # (B, n_last, k)
+    rows = np.broadcast_to(np.arange(batch)[:, None, None], candidates.shape)  # (B, n_last, k)
+    # The same candidate reached from several last-n items: the COO → CSR conversion sums it.
+    totals = sp.csr_matrix((scores[valid], (rows[valid], candidates[valid])),
+                           shape=(batch, n_items))
+    if seen is not None:
+        seen = sp.csr_matrix(seen)
+        if seen.shape != totals.shape:
+            raise ValueError(f"seen must have shape {totals.shape}, got {seen.shape}")
+        totals = remove_seen(totals, seen)
+    return top_n_per_row(totals, n)
+
+
+def remove_seen(scores: sp.csr_matrix, seen) -> sp.csr_matrix:
+    """Zero the entries of ``scores`` where ``seen`` is non-zero (exact: x - x == 0)."""
+    mask = sp.csr_matrix(seen, dtype=np.float64, copy=True)
+    mask.eliminate_zeros()  # a stored 0 is not "seen"
+    mask.data[:] = 1.0
+    scores = sp.csr_matrix(scores - scores.multiply(mask))
+    scores.eliminate_zeros()
+    return scores
+
+
+def check_user_indices(user_indices, n_users: int) -> np.ndarray:
+    """Validate a 1-D array of user row indices in ``[0, n_users)``."""
+    users = np.asarray(user_indices)
+    if users.ndim == 0:
+        users = users.reshape(1)
+    if users.ndim != 1:
+        raise ValueError(f"user_indices must be 1-D, got shape {users.shape}")
+    if users.size and not np.issubdtype(users.dtype, np.integer):
+        raise TypeError(f"user_indices must be integers, got dtype {users.dtype}")
+    users = users.astype(np.int64)
+    if users.size and (users.min() < 0 or users.max() >= n_users):
+        raise ValueError(f"user indices must lie in [0, {n_users}), got min {users.min()}, "
+                         f"max {users.max()}")
+    return users
