@@ -266,3 +266,23 @@ def test_diverse_feeds_raise_next_day_return(tiny_world):
     diverse = env.run(W.oracle_policy(env, diversity_penalty=0.5), 2)
     gap = diverse[-1].users.return_probability - plain[-1].users.return_probability
     assert gap.mean() > 3 * gap.std() / np.sqrt(len(gap)), gap.describe()
+
+
+def test_small_circles_fool_itemcf_but_not_swing(small_world):
+    """The signal budget's circle item: ItemCF's most similar pairs are spurious circle
+    pairs (notes from unrelated categories bound only by a social group); Swing's are not."""
+    import scipy.sparse as sp
+    from course.recall import ItemCF, Swing
+
+    clicks = small_world.impressions.query("click == 1")
+    matrix = sp.csr_matrix((np.ones(len(clicks)), (clicks.user_id, clicks.item_id)),
+                           shape=(len(small_world.users), len(small_world.items)))
+    matrix.data[:] = 1.0
+    circle = small_world.item_truth["circle_id"].to_numpy()
+    shares = {}
+    for name, model in (("itemcf", ItemCF()), ("swing", Swing(alpha=1.0))):
+        similarity = sp.triu(model.fit(matrix).similarity_, k=1).tocoo()
+        top = np.argsort(-similarity.data, kind="stable")[:1000]
+        rows, cols = similarity.row[top], similarity.col[top]
+        shares[name] = ((circle[rows] >= 0) & (circle[rows] == circle[cols])).mean()
+    assert shares["itemcf"] > 0.3 and shares["swing"] < shares["itemcf"] / 5, shares

@@ -22,7 +22,7 @@ class ClickModel:
     same_city: float = 0.6            # user and note in the same city
     hour_type_scale: float = 0.4      # evening favours video, mornings favour image notes
     followed_author: float = 0.8
-    circle_item: float = 3.5          # small-circle member x one of the circle's notes
+    circle_item: float = 5.0          # small-circle member x one of the circle's notes
     position_slope: float = 0.35      # - slope * log2(1 + position)
     fatigue: float = 0.3              # - fatigue * (same-category notes shown above in the slate)
 
@@ -69,7 +69,7 @@ SIZES: dict[str, WorldConfig] = {
     "tiny": WorldConfig(name="tiny", seed=7, n_users=400, n_authors=60, n_items=800,
                         n_days=3, n_circles=2, circle_size=10, circle_items=12),
     "small": WorldConfig(name="small", seed=2024, n_users=5000, n_authors=600, n_items=8000,
-                         n_days=8, n_circles=6, circle_size=20, circle_items=25),
+                         n_days=8, n_circles=6, circle_size=20, circle_items=20),
     "large": WorldConfig(name="large", seed=2025, n_users=50000, n_authors=5000,
                          n_items=80000, n_days=8, n_circles=40, circle_size=25,
                          circle_items=30),

@@ -163,7 +163,8 @@ def generate(size: "str | WorldConfig" = "small") -> World:
     users, user_truth, centres, mask, subs = E.draw_users(config, rng["users"], sub_centres,
                                                            age_category, gender_category)
     follows = E.draw_follows(config, rng["follows"], authors, subs, mask)
-    user_circle, item_circle = E.draw_circles(config, rng["circles"], items)
+    user_circle, item_circle = E.draw_circles(config, rng["circles"], items,
+                                              user_truth["activity"].to_numpy())
     user_truth["circle_id"] = user_circle
     item_truth["circle_id"] = item_circle
     for j in range(config.latent_dim):

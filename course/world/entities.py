@@ -173,13 +173,16 @@ def draw_follows(config, rng, authors, interest_subcategories, interest_mask):
     return pd.DataFrame({"user_id": pairs[:, 0], "author_id": pairs[:, 1]})
 
 
-def draw_circles(config, rng, items: pd.DataFrame):
+def draw_circles(config, rng, items: pd.DataFrame, activity):
     """Small circles (小圈子): random users bound by a social tie to a set of random notes.
 
     Members are drawn regardless of interest and their notes across categories, so their
     co-interactions say nothing about item similarity: the trap Swing is built to avoid.
     """
-    members = rng.choice(config.n_users, config.n_circles * config.circle_size, replace=False)
+    # Members are drawn among the more active users: a circle is a group of friends who are
+    # on the app most days, which is what makes their co-interactions dense.
+    active = np.flatnonzero(activity > np.quantile(activity, 0.5))
+    members = rng.choice(active, config.n_circles * config.circle_size, replace=False)
     recent = items.index[items["publish_day"] >= -25].to_numpy()
     circle_items = rng.choice(recent, config.n_circles * config.circle_items, replace=False)
     user_circle = np.full(config.n_users, -1)

@@ -16,7 +16,7 @@ from course.world.entities import N_SUB, sample_within_groups
 from course.world.environment import Requests
 
 # slots per slate of 10, by channel
-CIRCLE_SLOTS = 2
+CIRCLE_SLOTS = 4
 CHANNEL_SLOTS = {"personalised": 4, "popular": 2, "followed": 1, "fresh": 1, "random": 2}
 
 
@@ -83,7 +83,7 @@ class LoggingPolicy:
         columns.append(rng.integers(0, len(available), (n, CHANNEL_SLOTS["random"])))
         slates = np.concatenate(columns, axis=1)                      # positions in `available`
 
-        # small circles: members get their circle's notes in two personalised slots
+        # small circles: members get their circle's notes in CIRCLE_SLOTS of the slots
         circle = world.user_truth["circle_id"].to_numpy()[user]
         item_circle = oracle.items["circle"][available]                # -1 outside circles
         member = circle >= 0
