@@ -38,6 +38,7 @@ execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py notebooks
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-bench.txt -c constraints.txt
 	$(BIN)/python -m benchmarks.run
 
 clean-env:
