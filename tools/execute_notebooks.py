@@ -107,6 +107,7 @@ def kernel_environment() -> dict[str, str]:
     """This process's environment, plus COURSE_QUIET=1 and an absolute PYTHONPATH."""
     env = dict(os.environ)
     env["COURSE_QUIET"] = "1"
+    env.setdefault("OMP_NUM_THREADS", "1")   # as in conftest.py: torch on one OpenMP thread
     # The kernel runs in the notebook's folder: a relative entry such as "." would point there.
     entries = [str(REPO_ROOT)] + [str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(entries))

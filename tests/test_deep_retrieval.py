@@ -1,0 +1,112 @@
+"""Deep Retrieval: beam search vs brute force, a proper distribution, planted clusters, monotone EM step."""
+import numpy as np
+import pytest
+import torch
+
+from course.recall.deep_retrieval import (PathModel, all_paths, beam_search, fit_deep_retrieval,
+                                          path_log_probs_all, reassign_items, retrieve,
+                                          total_log_likelihood)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models: several threads on a shared machine only add contention."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def brute_force_path_log_probs(model, users):
+    """Enumerate every path with a Python loop, multiplying the per-layer softmaxes."""
+    out = np.zeros((len(users), model.width ** model.depth))
+    with torch.no_grad():
+        for u in range(len(users)):
+            for r, path in enumerate(all_paths(model.depth, model.width)):
+                total = 0.0
+                for d in range(model.depth):
+                    prefix = torch.tensor(path[:d]).reshape(1, d)
+                    total += model.next_log_probs(users[u:u + 1], prefix)[0, path[d]].item()
+                out[u, r] = total
+    return out
+
+
+@pytest.mark.parametrize("depth,width", [(1, 5), (2, 3), (3, 2)])
+def test_probabilities_sum_to_one_and_match_loop(depth, width):
+    torch.manual_seed(0)
+    model = PathModel(user_dim=4, depth=depth, width=width)
+    users = torch.randn(6, 4)
+    log_probs = path_log_probs_all(model, users)
+    np.testing.assert_allclose(log_probs.exp().sum(1).numpy(), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(log_probs.numpy(), brute_force_path_log_probs(model, users), atol=1e-5)
+
+
+def test_exhaustive_beam_equals_enumeration():
+    torch.manual_seed(1)
+    model = PathModel(user_dim=3, depth=3, width=3)
+    users = torch.randn(7, 3)
+    paths, scores = beam_search(model, users, beam_size=27)
+    log_probs = path_log_probs_all(model, users).numpy()  # (7, 27)
+    order = np.argsort(-log_probs, axis=1)
+    np.testing.assert_array_equal(paths, all_paths(3, 3)[order])
+    np.testing.assert_allclose(scores, np.take_along_axis(log_probs, order, 1), atol=1e-5)
+
+
+def test_narrow_beam_is_a_prefix_of_exhaustive_when_greedy_suffices():
+    torch.manual_seed(2)
+    model = PathModel(user_dim=2, depth=1, width=6)  # one layer: beam B = exact top-B
+    users = torch.randn(4, 2)
+    narrow = beam_search(model, users, beam_size=2)[0]
+    full = beam_search(model, users, beam_size=6)[0]
+    np.testing.assert_array_equal(narrow, full[:, :2])
+
+
+def planted(seed=0, n_clusters=4, items_per_cluster=10, n_users=200, clicks_per_user=5):
+    rng = np.random.default_rng(seed)
+    item_cluster = np.repeat(np.arange(n_clusters), items_per_cluster)
+    user_cluster = rng.integers(n_clusters, size=n_users)
+    user_vectors = np.eye(n_clusters)[user_cluster] + 0.1 * rng.normal(size=(n_users, n_clusters))
+    pair_users = np.repeat(np.arange(n_users), clicks_per_user)
+    pair_items = user_cluster[pair_users] * items_per_cluster + rng.integers(items_per_cluster, size=len(pair_users))
+    return user_vectors, pair_users, pair_items, item_cluster, user_cluster
+
+
+def test_planted_clusters_are_retrieved():
+    user_vectors, pair_users, pair_items, item_cluster, user_cluster = planted()
+    model, item_paths, history = fit_deep_retrieval(user_vectors, pair_users, pair_items, n_items=40,
+                                                    depth=2, width=4, seed=0)
+    retrieved = retrieve(model, user_vectors, item_paths, beam_size=2, k=10)  # (200, 10)
+    relevant = item_cluster[np.clip(retrieved, 0, None)] == user_cluster[:, None]
+    recall = (relevant & (retrieved >= 0)).sum() / (10 * len(user_vectors))  # 10 relevant items each
+    assert recall > 0.8  # random 10 of 40 items: 0.25
+    assert history[-1] >= history[0]
+
+
+def test_reassignment_never_lowers_the_likelihood():
+    user_vectors, pair_users, pair_items, _, _ = planted(seed=3)
+    rng = np.random.default_rng(0)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        model = PathModel(4, depth=2, width=3)
+        paths = rng.integers(3, size=(40, 2))
+        before = total_log_likelihood(model, user_vectors, pair_users, pair_items, paths)
+        new_paths = reassign_items(model, user_vectors, pair_users, pair_items, paths)
+        after = total_log_likelihood(model, user_vectors, pair_users, pair_items, new_paths)
+        assert after >= before - 1e-6
+        # and it is the best single path for each item: no other path scores higher
+        item = int(pair_items[0])
+        mine = pair_users[pair_items == item]
+        scores = path_log_probs_all(model, torch.tensor(user_vectors[mine], dtype=torch.float32)).sum(0)
+        assert scores.max().item() == pytest.approx(scores[np.ravel_multi_index(new_paths[item], (3, 3))].item(), abs=1e-4)
+
+
+def test_errors():
+    with pytest.raises(ValueError):
+        PathModel(0, 2, 2)
+    model = PathModel(2, 2, 2)
+    with pytest.raises(ValueError, match="beam_size"):
+        beam_search(model, torch.zeros(1, 2), 0)
+    with pytest.raises(ValueError, match="paths must have shape"):
+        model(torch.zeros(2, 2), torch.zeros(2, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="pair_items"):
+        fit_deep_retrieval(np.zeros((2, 2)), np.array([0]), np.array([5]), n_items=3)
