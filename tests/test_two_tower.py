@@ -139,7 +139,8 @@ def test_tower_normalises_only_for_cosine():
     categorical, numeric = torch.tensor([[0, 1], [2, 0], [1, 1]]), torch.randn(3, 2)
     cosine = Tower([3, 2], 2, embedding_dim=4, hidden_dims=(8,), output_dim=6)(categorical, numeric)
     torch.testing.assert_close(cosine.norm(dim=1), torch.ones(3))
-    raw = Tower([3, 2], 2, embedding_dim=4, hidden_dims=(), output_dim=6, normalize=False)(categorical, numeric)
+    linear = Tower([3, 2], 2, embedding_dim=4, hidden_dims=(), output_dim=6, normalize=False)
+    raw = linear(categorical, numeric)
     assert raw.shape == (3, 6) and not torch.allclose(raw.norm(dim=1), torch.ones(3))
 
 
@@ -157,9 +158,11 @@ def test_tower_rejects_bad_input():
 
 def random_tables(n_users=12, n_items=20, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    users = TowerFeatures(torch.stack([torch.arange(n_users), torch.randint(0, 3, (n_users,), generator=generator)], 1),
+    user_groups = torch.randint(0, 3, (n_users,), generator=generator)
+    item_kinds = torch.randint(0, 4, (n_items,), generator=generator)
+    users = TowerFeatures(torch.stack([torch.arange(n_users), user_groups], 1),
                           torch.randn(n_users, 2, generator=generator), (n_users, 3), ("id", "group", "x", "y"))
-    items = TowerFeatures(torch.stack([torch.arange(n_items), torch.randint(0, 4, (n_items,), generator=generator)], 1),
+    items = TowerFeatures(torch.stack([torch.arange(n_items), item_kinds], 1),
                           torch.randn(n_items, 1, generator=generator), (n_items, 4), ("id", "kind", "z"))
     return users, items
 
@@ -186,7 +189,8 @@ def test_encoders_agree_with_forward_and_recommend_with_brute_force(cosine):
 def test_make_loss_fn_computes_the_listwise_loss_of_its_sampler():
     torch.manual_seed(0)
     users, items = random_tables()
-    model = TwoTowerModel(TwoTowerConfig((12, 3), (20, 4), 2, 1, embedding_dim=4, hidden_dims=(), output_dim=3))
+    model = TwoTowerModel(TwoTowerConfig((12, 3), (20, 4), 2, 1, embedding_dim=4, hidden_dims=(),
+                                         output_dim=3))
     fixed = np.array([[1, 2], [3, 4], [5, 6]])
     loss_fn = make_loss_fn("listwise", users, items, sampler=lambda user_ids, n: fixed, n_negatives=2,
                            temperature=0.5)
@@ -227,7 +231,8 @@ def test_world_features_use_only_the_given_logs(tiny_world):
     for table in (users, items):
         assert (table.categorical.max(0).values < torch.tensor(table.cardinalities)).all()
         assert (table.categorical.min() >= 0) and torch.isfinite(table.numeric).all()
-        torch.testing.assert_close(table.numeric.mean(0), torch.zeros(table.numeric.shape[1]), atol=1e-5, rtol=0)
+        torch.testing.assert_close(table.numeric.mean(0), torch.zeros(table.numeric.shape[1]),
+                                   atol=1e-5, rtol=0)
     np.testing.assert_array_equal(users.categorical[:, 0].numpy(), np.arange(len(tiny_world.users)))
     clicks_column = items.names.index("log_clicks") - items.categorical.shape[1]
     day0_clicks = np.bincount(first_day.item_id, first_day.click, minlength=len(tiny_world.items))

@@ -90,9 +90,11 @@ class Tower(nn.Module):
         super().__init__()
         cardinalities = tuple(int(c) for c in cardinalities)
         if not cardinalities or min(cardinalities) < 1:
-            raise ValueError(f"need at least one categorical field, each with >= 1 value, got {cardinalities}")
-        for name, value, minimum in [("n_numeric", n_numeric, 0), ("embedding_dim", embedding_dim, 1),
-                                     ("output_dim", output_dim, 1), *(("hidden_dims", h, 1) for h in hidden_dims)]:
+            raise ValueError(f"need at least one categorical field, each with >= 1 value, "
+                             f"got {cardinalities}")
+        checks = [("n_numeric", n_numeric, 0), ("embedding_dim", embedding_dim, 1),
+                  ("output_dim", output_dim, 1), *(("hidden_dims", h, 1) for h in hidden_dims)]
+        for name, value, minimum in checks:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
                 raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
         self.cardinalities, self.n_numeric, self.normalize = cardinalities, n_numeric, normalize
