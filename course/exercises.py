@@ -17,12 +17,13 @@ The check prints one friendly verdict and returns a :class:`CheckResult`. Three 
 * **kind errors**: an exception in the learner's code is reported (type, message, line), not
   raised; ``NotImplementedError`` (the stub every exercise starts with) and an answer left as
   ``...`` or ``None`` read as "not attempted yet".
+
+This module runs the checks and words the verdicts; how values are summarised and compared
+(shapes, tolerances, "too high") is in :mod:`course.exercise_compare`.
 """
 from __future__ import annotations
 
 import copy
-import math
-import re
 import sysconfig
 import traceback
 from dataclasses import dataclass, field
@@ -30,9 +31,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["CheckResult", "CaseFailure", "check_function", "check_answer", "summarize"]
+# summarize is part of this module's public API; the comparison rules live next to it.
+from course.exercise_compare import answer_difference, as_numpy, difference, strip_addresses, summarize
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+__all__ = ["CheckResult", "CaseFailure", "check_function", "check_answer", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -82,120 +84,10 @@ class CheckResult:
         return f"CheckResult({self.status}, {self.n_passed}/{self.n_cases}{case})"
 
 
-# --------------------------------------------------------------------------- summaries
-def _as_numpy(value: Any) -> Any:
-    """torch tensors (duck-typed, so torch is not imported) become numpy arrays."""
-    if hasattr(value, "detach") and hasattr(value, "numpy"):
-        return value.detach().cpu().numpy()
-    return value
-
-
-def _format_scalar(x: Any) -> str:
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.6g}"
-    return _ADDRESS.sub("", repr(x.item() if isinstance(x, np.generic) else x))
-
-
-def summarize(value: Any, max_items: int = 5, max_chars: int = 80) -> str:
-    """A one-line, deterministic description of ``value`` that stays short for big inputs.
-
-    Arrays give their shape, dtype and first ``max_items`` values; long sequences their length
-    and first items; other objects a repr cut at ``max_chars`` with memory addresses removed.
-
-    Examples
-    --------
-    >>> summarize(np.arange(12.0).reshape(3, 4))
-    'array of shape (3, 4), float64: [0, 1, 2, 3, 4, ...]'
-    >>> summarize([3, 1, 2])
-    '[3, 1, 2]'
-    >>> summarize({"k": 2, "x": np.zeros(2)})
-    '{k: 2, x: array of shape (2,), float64: [0, 0]}'
-    """
-    if max_items < 1:
-        raise ValueError(f"max_items must be >= 1, got {max_items}")
-    is_tensor = hasattr(value, "detach") and hasattr(value, "numpy")
-    value = _as_numpy(value)
-    if isinstance(value, np.ndarray):
-        kind = "tensor" if is_tensor else "array"
-        flat = value.ravel()[:max_items]
-        items = ", ".join(_format_scalar(x) for x in flat)
-        more = ", ..." if value.size > max_items else ""
-        return f"{kind} of shape {value.shape}, {value.dtype}: [{items}{more}]"
-    if isinstance(value, dict):
-        parts = [f"{k}: {summarize(v, max_items, max_chars)}" for k, v in list(value.items())[:max_items]]
-        more = ", ..." if len(value) > max_items else ""
-        return "{" + ", ".join(parts) + more + "}"
-    if isinstance(value, (list, tuple)) and len(value) > max_items:
-        items = ", ".join(summarize(v, max_items, max_chars) for v in value[:max_items])
-        return f"{type(value).__name__} of length {len(value)}: [{items}, ...]"
-    if isinstance(value, (list, tuple)):
-        items = ", ".join(summarize(v, max_items, max_chars) for v in value)
-        return f"({items}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) else f"[{items}]"
-    text = _format_scalar(value)
-    return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
-
-
-# --------------------------------------------------------------------------- comparison
-def _numeric_array(value: Any) -> np.ndarray | None:
-    """``value`` as a numeric/bool ndarray, or None when it is not array-like."""
-    value = _as_numpy(value)
-    if isinstance(value, (str, bytes, dict, set)) or value is None:
-        return None
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError):  # ragged lists
-        return None
-    return array if array.dtype.kind in "biufc" else None
-
-
-def _difference(expected: Any, got: Any, rtol: float, atol: float) -> str | None:
-    """Why ``got`` differs from ``expected`` (None when they agree)."""
-    exp_array = _numeric_array(expected)
-    if exp_array is not None:
-        got_array = _numeric_array(got)
-        if got_array is None:
-            return f"expected {summarize(expected)}, got a {type(got).__name__}: {summarize(got)}"
-        if exp_array.shape != got_array.shape:
-            return f"expected shape {exp_array.shape}, got shape {got_array.shape}"
-        if exp_array.dtype.kind == "b" or got_array.dtype.kind == "b":
-            wrong = exp_array != got_array  # isclose cannot subtract booleans
-        else:
-            wrong = ~np.isclose(got_array, exp_array, rtol=rtol, atol=atol, equal_nan=True)
-        if not wrong.any():
-            return None
-        if exp_array.ndim == 0:
-            return f"expected {_format_scalar(exp_array[()])}, got {_format_scalar(got_array[()])}"
-        index = tuple(int(i) for i in np.argwhere(wrong)[0])
-        return (
-            f"{int(wrong.sum())} of {wrong.size} values differ; first at index {index}: "
-            f"expected {_format_scalar(exp_array[index])}, got {_format_scalar(got_array[index])}"
-        )
-    if isinstance(expected, dict):
-        if not isinstance(got, dict) or set(got) != set(expected):
-            return f"expected a dict with keys {sorted(map(str, expected))}, got {summarize(got)}"
-        for key in expected:
-            why = _difference(expected[key], got[key], rtol, atol)
-            if why is not None:
-                return f"at key {key!r}: {why}"
-        return None
-    if isinstance(expected, (list, tuple)):
-        if not isinstance(got, (list, tuple, np.ndarray)) or len(got) != len(expected):
-            return f"expected {summarize(expected)}, got {summarize(got)}"
-        for position, (e, g) in enumerate(zip(expected, got)):
-            why = _difference(e, g, rtol, atol)
-            if why is not None:
-                return f"at position {position}: {why}"
-        return None
-    try:
-        equal = bool(expected == got)
-    except (ValueError, TypeError):
-        equal = False
-    return None if equal else f"expected {summarize(expected)}, got {summarize(got)}"
-
-
+# --------------------------------------------------------------------------- reporting
 def _error_text(error: BaseException) -> str:
     """Exception type, message and the learner's source line, without paths or addresses."""
-    text = f"{type(error).__name__}: {_ADDRESS.sub('', str(error))}".rstrip(": ")
+    text = f"{type(error).__name__}: {strip_addresses(str(error))}".rstrip(": ")
     frames = traceback.extract_tb(error.__traceback__)
     # Point at the learner's line, not at the numpy/torch internals that raised.
     libraries = tuple(sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib"))
@@ -292,7 +184,7 @@ def check_function(
                                   f"raised {_error_text(error)}", expected, None, error)
         else:
             if compare is None:
-                why = _difference(expected, got, rtol, atol)
+                why = difference(expected, got, rtol, atol)
             else:
                 why = None if compare(expected, got) else f"expected {summarize(expected)}, got {summarize(got)}"
             if why is None:
@@ -364,47 +256,7 @@ def check_answer(
         raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
     if learner_value is None or learner_value is Ellipsis:
         return _not_attempted(name, 1, verbose, "the answer is still empty")
-    learner_value = _as_numpy(learner_value)
-    why = None
-    is_number = isinstance(expected, (int, float, np.integer, np.floating)) and not isinstance(expected, (bool, np.bool_))
-    if is_number:
-        try:
-            # A size-1 array (e.g. ``df.loc[mask, "ctr"].values``) counts as its one number.
-            value = float(np.asarray(learner_value).item())
-        except (TypeError, ValueError):
-            why = f"expected a number, got a {type(learner_value).__name__}: {summarize(learner_value)}"
-        else:
-            expected = float(expected)
-            close = (abs(value - expected) <= tolerance if tolerance is not None
-                     else math.isclose(value, expected, rel_tol=1e-3, abs_tol=1e-12))
-            if math.isnan(value):
-                why = "the answer is NaN"
-            elif not close:
-                why = f"{value:.6g} is {'too high' if value > expected else 'too low'}."
-                if expected != 0 and math.isclose(value, 100 * expected, rel_tol=1e-3):
-                    why += " (Did you give a percentage? Answer as a fraction.)"
-    elif _numeric_array(expected) is not None and not isinstance(expected, (bool, np.bool_)):
-        exp_array, got_array = _numeric_array(expected), _numeric_array(learner_value)
-        if got_array is None:
-            why = f"expected an array, got a {type(learner_value).__name__}"
-        elif got_array.shape != exp_array.shape:
-            why = f"expected shape {exp_array.shape}, got shape {got_array.shape}"
-        else:
-            atol = 1e-12 if tolerance is None else tolerance
-            rtol = 1e-3 if tolerance is None else 0.0
-            wrong = ~np.isclose(got_array.astype(float), exp_array.astype(float), rtol=rtol, atol=atol, equal_nan=True)
-            if wrong.any():
-                why = f"{int(wrong.sum())} of {wrong.size} entries are not right yet."
-    elif isinstance(expected, str):
-        if not isinstance(learner_value, str) or learner_value.strip().casefold() != expected.strip().casefold():
-            why = "that is not the expected answer."
-    else:
-        try:
-            correct = bool(learner_value == expected)
-        except (ValueError, TypeError):
-            correct = False
-        if not correct:
-            why = "that is not the expected answer."
+    why = answer_difference(as_numpy(learner_value), expected, tolerance)
     if why is None:
         return _emit(CheckResult(True, 1, 1, "passed", None, f"✅ {name}: correct."), verbose)
     message = f"❌ {name}: {why}" + (f" Hint: {hint}" if hint else "")

@@ -121,6 +121,10 @@ def _as_tensors(data, name: str) -> tuple[torch.Tensor, ...]:
     tensors = []
     for array in data:
         if isinstance(array, np.ndarray):
+            # torch.from_numpy shares memory and has no read-only tensors (it warns): copy read-only
+            # arrays, e.g. the views pandas 3's .to_numpy() returns, so callers need not.
+            if not array.flags.writeable:
+                array = array.copy()
             array = torch.from_numpy(np.ascontiguousarray(array))
             # numpy defaults to float64, torch parameters to float32: match the model.
             array = array.to(torch.get_default_dtype()) if array.is_floating_point() else array

@@ -282,3 +282,14 @@ def test_errors(world):
     bare = Pipeline({"a": lambda users, context: (users, users)})
     with pytest.raises(ValueError, match="reranking"):
         with_channels(bare, {}, cache=RecallCache())
+
+
+def test_split_modules_keep_the_old_import_path():
+    import course.recall.author_channels as author_channels
+    import course.recall.channel_index as channel_index
+    import course.recall.channels as channels
+
+    for name in author_channels.__all__:
+        assert getattr(channels, name) is getattr(author_channels, name)
+    assert channels.newest_first_order is channel_index.newest_first_order
+    assert set(author_channels.__all__) <= set(channels.__all__)

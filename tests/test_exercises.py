@@ -201,3 +201,13 @@ def test_summarize_is_deterministic_and_bounded():
     assert isinstance(check_answer(1, 1, verbose=False), CheckResult)
     torch = pytest.importorskip("torch")
     assert summarize(torch.ones(2, 3)).startswith("tensor of shape (2, 3), float32")
+
+
+def test_split_modules_keep_the_old_import_path():
+    # the comparison rules moved to course.exercise_compare; course.exercises still offers them
+    import course.exercise_compare as compare
+    import course.exercises as exercises
+
+    assert exercises.summarize is compare.summarize
+    assert compare.difference({"a": 1}, {"a": 2}, rtol=0, atol=0) == "at key 'a': expected 1, got 2"
+    assert compare.answer_difference(5.0, 0.05, tolerance=None).endswith("Answer as a fraction.)")

@@ -274,3 +274,46 @@ def test_input_validation():
         user_to_last_items(pd.DataFrame({"user": [0], "item": [1]}), n=2)
     with pytest.raises(ValueError, match="square"):
         item_to_items(sp.csr_matrix(np.ones((2, 3))), 1)
+
+
+def test_top_n_unseen_matches_a_dense_loop_and_cf_index_reexports_it():
+    import course.recall.cf_index as cf_index
+    import course.recall.top_n as top_n
+
+    for name in top_n.__all__:
+        assert getattr(cf_index, name) is getattr(top_n, name)
+    scores = sp.random(6, 9, density=0.5, random_state=1, format="csr")
+    seen = sp.random(6, 9, density=0.3, random_state=2, format="csr")
+    dense, dense_seen = scores.toarray(), seen.toarray() != 0
+    for exclude_seen, n in [(True, 3), (False, 4), (True, 9)]:
+        got = top_n.top_n_unseen(scores, seen, n, exclude_seen)
+        for row in range(6):
+            keep = (dense[row] > 0) & ~(dense_seen[row] & exclude_seen)
+            order = sorted(np.flatnonzero(keep), key=lambda j: (-dense[row, j], j))[:n]
+            assert got[row].tolist() == order + [-1] * (n - len(order))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_top_n_per_row_matches_a_per_row_sort_on_rows_of_very_different_lengths(seed):
+    # row lengths from 0 to ~2000: the threshold step groups rows by length, and small blocks
+    # force several padded tables per group
+    from course.recall.top_n import _nth_largest_per_row
+    rng = np.random.default_rng(seed)
+    lengths = np.concatenate([[0, 1, 5], rng.integers(0, 40, 50), rng.integers(200, 2000, 5)])
+    dense = np.zeros((lengths.size, 2500))
+    for row, length in enumerate(lengths):
+        dense[row, rng.choice(2500, length, replace=False)] = rng.choice([0.25, 0.5, 1.0, 2.0, -1.0], length)
+    matrix = sp.csr_matrix(dense)
+    n = 7
+    indices, values = top_n_per_row(matrix, n)
+    for row in range(lengths.size):
+        columns = np.flatnonzero(dense[row] > 0)
+        best = columns[np.lexsort((columns, -dense[row, columns]))][:n]   # score desc, column asc
+        assert indices[row, :best.size].tolist() == best.tolist()
+        assert (indices[row, best.size:] == -1).all()
+        np.testing.assert_array_equal(values[row, :best.size], dense[row, best])
+    positive = sp.csr_matrix(np.where(dense > 0, dense, 0.0))
+    rows = np.repeat(np.arange(lengths.size), np.diff(positive.indptr))
+    small_blocks = _nth_largest_per_row(rows, positive.data, lengths.size, n, block=3000)
+    expected = [np.sort(r[r > 0])[-n] if (r > 0).sum() > n else -np.inf for r in dense]
+    np.testing.assert_array_equal(small_blocks, expected)

@@ -31,6 +31,7 @@ from course.metrics import (
     recall_at_k,
     reliability_bins,
 )
+from course.recall import ItemCF
 
 SEEDS = range(6)
 
@@ -227,6 +228,66 @@ def test_hit_matrix_array_and_list_inputs_agree():
     hits_array, n_array = hit_matrix(square, relevant, 8)
     np.testing.assert_array_equal(hits_list, hits_array)
     np.testing.assert_array_equal(n_list, [len(r) for r in relevant])
+
+
+def padded(lists, width, pad=-1):
+    """Ragged lists as a 2-D int array, each row padded with ``pad`` after its items."""
+    table = np.full((len(lists), width), pad, dtype=np.int64)
+    for row, items in enumerate(lists):
+        table[row, : len(items)] = list(items)
+    return table
+
+
+RANKING_METRICS = (precision_at_k, recall_at_k, ndcg_at_k, hit_rate_at_k, map_at_k, mrr)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_minus_one_padding_scores_like_the_ragged_lists(seed):
+    # -1 is an empty slot, not item -1: several of them in a row are no repeat, none is a hit,
+    # and a padded relevant array is the same as the sets.
+    recommended, relevant = random_lists(np.random.default_rng(seed))
+    width = max(map(len, recommended)) + 2
+    table = padded(recommended, width)
+    relevant_table = padded([sorted(r) for r in relevant], max(map(len, relevant)) + 1)
+    for k in (1, 3, 10, 15):
+        hits, n_relevant = hit_matrix(recommended, relevant, k)
+        for inputs in ((table, relevant), (table, relevant_table)):
+            padded_hits, padded_n_relevant = hit_matrix(*inputs, k)
+            np.testing.assert_array_equal(padded_hits, hits)
+            np.testing.assert_array_equal(padded_n_relevant, n_relevant)
+            for metric in RANKING_METRICS:
+                assert metric(*inputs, k) == metric(recommended, relevant, k)
+    assert mrr(table, relevant) == mrr(recommended, relevant)
+    # beyond accuracy: empty slots cover nothing, form no pair, carry no novelty
+    rng = np.random.default_rng(seed)
+    vectors, popularity = rng.normal(size=(30, 4)), rng.integers(1, 50, 30)
+    recommended[1] = [3, 4, 5]
+    table = padded(recommended, width)
+    assert catalogue_coverage(table, 30) == catalogue_coverage(recommended, 30)
+    assert intra_list_diversity(table, vectors) == pytest.approx(intra_list_diversity(recommended, vectors))
+    assert novelty(table, popularity) == pytest.approx(novelty(recommended, popularity))
+
+
+def test_an_empty_slot_keeps_its_position_and_itemcf_output_is_accepted():
+    # A hole in the middle of a list: the hit after it stays at rank 2, as in the naive loop.
+    assert ndcg_at_k(np.array([[-1, 2]]), [{2}], k=2) == pytest.approx(1 / math.log2(3))
+    assert mrr(np.array([[-1, 2, -1]]), [{2}]) == 0.5
+    assert precision_at_k(np.array([[-1, -1, -1]]), [{2}], k=3) == 0.0
+    # ItemCF pads short lists with -1 (several in a row: formerly "a list repeats an item")
+    top = ItemCF().fit([[5, 3, 0, 0, 2], [2, 0, 0, 1, 4], [0, 0, 4, 3, 0]]).recommend([0, 1, 2], n=4)
+    assert (top == -1).sum(axis=1).max() >= 2
+    ragged = [row[row >= 0].tolist() for row in top]
+    truth = [{2, 3}, {1}, {0}]
+    for metric in RANKING_METRICS:
+        assert metric(top, truth, 4) == pytest.approx(naive_topk(ragged, truth, 4)[metric_key(metric)])
+    # ragged lists are taken as given: a negative id there is an id (out of the catalogue here)
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        catalogue_coverage([[-1, 0]], 3)
+
+
+def metric_key(metric):
+    return {"precision_at_k": "precision", "recall_at_k": "recall", "ndcg_at_k": "ndcg",
+            "hit_rate_at_k": "hit_rate", "map_at_k": "map", "mrr": "mrr"}[metric.__name__]
 
 
 @pytest.mark.parametrize(

@@ -234,3 +234,12 @@ def test_short_lists_are_padded_and_inputs_validated(tiny_world, stats, context)
         TopK(2)(make_candidates([1, 2], [3, 4]), context)
     with pytest.raises(ValueError):
         DislikeFilter(pd.DataFrame({"user_id": [1]}), np.arange(5))
+
+
+def test_split_modules_keep_the_old_import_path():
+    import course.pipeline as pipeline
+    import course.pipeline.candidates as candidates
+    import course.pipeline.core as core
+
+    for name in ("Candidates", "RequestContext", "top_k_per_user"):
+        assert getattr(core, name) is getattr(candidates, name) is getattr(pipeline, name)

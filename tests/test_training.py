@@ -3,7 +3,10 @@ scikit-learn logistic-regression solutions, stop early on a validation curve bui
 upwards, and be exactly reproducible."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
@@ -216,6 +219,42 @@ def test_predict_matches_a_full_forward_pass_and_restores_the_mode():
         np.testing.assert_allclose(scores, model(torch.tensor(features, dtype=torch.float32)).numpy(), rtol=1e-6)
     pair_sum = predict(model, lambda m, batch: m(batch[0]).sum(1) + batch[1], (features, np.ones(37)), batch_size=8)
     np.testing.assert_allclose(pair_sum, scores.sum(1) + 1, rtol=1e-5)
+
+
+
+def test_read_only_arrays_train_without_warning_and_give_the_same_result(logistic_data):
+    # pandas 3's DataFrame.to_numpy() returns read-only views; torch.from_numpy on one warns
+    # ("not writable"). The conversion copies them: no warning, and the same model as with
+    # writable arrays.
+    features, labels = logistic_data
+    frame = pd.DataFrame(features, columns=list("abcd")).assign(label=labels)
+    read_only = (frame[list("abcd")].to_numpy(), frame["label"].to_numpy())
+    for array in read_only:
+        array.flags.writeable = False  # whatever the pandas version: the case under test
+    writable = tuple(array.copy() for array in read_only)
+
+    def fit(data):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 1)
+        history = train(model, logistic_loss, data, epochs=3, batch_size=256, learning_rate=0.05)
+        return model, history
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        model, history = fit(read_only)
+        scores = predict(model, None, read_only[0])
+    expected_model, expected_history = fit(writable)
+    assert history.train_loss == expected_history.train_loss
+    np.testing.assert_array_equal(parameters_of(model), parameters_of(expected_model))
+    np.testing.assert_array_equal(scores, predict(expected_model, None, writable[0]))
+    # torch warns only once per process, so also check the mechanism: a read-only array is
+    # copied (a tensor sharing its memory could be written through), a writable one is shared.
+    ids = np.arange(10)
+    shared, = training._as_tensors((ids,), "data")
+    ids.flags.writeable = False
+    copied, = training._as_tensors((ids,), "data")
+    assert np.shares_memory(shared.numpy(), ids) and not np.shares_memory(copied.numpy(), ids)
+    assert torch.equal(shared, copied)
 
 
 # ---------------------------------------------------------------- progress bar and errors

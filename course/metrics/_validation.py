@@ -64,8 +64,13 @@ def check_positive_int(value, name: str = "k") -> int:
     return int(value)
 
 
-def flatten_lists(lists, name: str, k: int | None = None):
+def flatten_lists(lists, name: str, k: int | None = None, return_positions: bool = False):
     """Flatten per-user item lists, optionally truncated to their first ``k`` entries.
+
+    In a 2-D numeric array a negative id marks an empty slot (空位): the -1 padding that
+    ``ItemCF.recommend`` and friends put after a short list. Empty slots are dropped here, so
+    they are never an item (never a hit, never a repeat, never counted as recommended), but the
+    slots after them keep their positions. Ragged lists need no padding and are taken as given.
 
     Parameters
     ----------
@@ -74,14 +79,25 @@ def flatten_lists(lists, name: str, k: int | None = None):
     name : str
         Used in error messages.
     k : int or None
-        Keep only the first ``k`` ids of each list.
+        Keep only the first ``k`` slots of each list.
+    return_positions : bool
+        Also return each id's slot (0-based) in its list.
 
     Returns
     -------
     items : ndarray of shape (n_entries,)
-        All ids, user after user.
+        All ids, user after user (empty slots left out).
     lengths : ndarray of shape (n_users,)
-        How many ids each user contributed (after truncation).
+        How many ids each user contributed (after truncation, empty slots left out).
+    positions : ndarray of shape (n_entries,), only with ``return_positions``
+        The slot of each id in its user's list.
+
+    Examples
+    --------
+    >>> items, lengths, positions = flatten_lists(np.array([[4, -1, 5], [-1, -1, -1]]), "x",
+    ...                                           return_positions=True)
+    >>> items.tolist(), lengths.tolist(), positions.tolist()
+    ([4, 5], [2, 0], [0, 2])
     """
     if lists is None or isinstance(lists, (str, bytes, Mapping, Set)) or np.isscalar(lists):
         raise TypeError(f"{name} must be a sequence of per-user item lists, got {type(lists).__name__}")
@@ -89,8 +105,10 @@ def flatten_lists(lists, name: str, k: int | None = None):
         if lists.ndim != 2:
             raise ValueError(f"{name} as an array must be 2-D (n_users, list_length), got shape {lists.shape}")
         table = lists if k is None else lists[:, :k]
-        lengths = np.full(table.shape[0], table.shape[1], dtype=np.int64)
-        items = table.ravel()
+        filled = ~(table < 0) if table.dtype.kind in "if" else np.ones(table.shape, dtype=bool)  # (U, L)
+        lengths = filled.sum(axis=1).astype(np.int64)
+        items = table[filled]  # row-major: user after user, in slot order
+        positions = np.nonzero(filled)[1]
     else:
         lists = list(lists)
         # A few C-level passes per user (type, len, chaining): the unavoidable cost of reading
@@ -111,9 +129,11 @@ def flatten_lists(lists, name: str, k: int | None = None):
             lengths = np.minimum(lengths, k)
             ids = chain.from_iterable(map(islice, lists, repeat(k)))  # no sliced copies of each list
         items = np.array(list(ids))
+        if return_positions:  # slot j of a list is its j-th entry
+            positions = np.arange(items.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     if lengths.size == 0:
         raise ValueError(f"{name} is empty: no users")
-    return items, lengths
+    return (items, lengths, positions) if return_positions else (items, lengths)
 
 
 def item_codes(recommended_items: np.ndarray, relevant_items: np.ndarray):

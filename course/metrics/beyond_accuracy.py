@@ -6,7 +6,9 @@ each list is, and how far from the head of the popularity curve they reach.
 
 Here item ids are integers ``0..n_items-1`` (row indices of ``item_vectors`` or
 ``item_popularity``); ``recommended`` is a list of per-user lists or a 2-D array, as in
-:mod:`course.metrics.ranking`.
+:mod:`course.metrics.ranking`. As there, a negative id in a 2-D array is an empty slot (the
+``-1`` padding of a short top-n list): it is not an item, so it covers nothing, is in no pair
+and has no novelty; a padded array gives exactly what the shorter ragged lists give.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ __all__ = ["catalogue_coverage", "intra_list_diversity", "novelty"]
 
 
 def _integer_items(recommended, n_items: int):
+    """The recommended ids (empty slots dropped) and each list's length, ids in [0, n_items)."""
     items, lengths = flatten_lists(recommended, "recommended")
     if items.size == 0:
         raise ValueError("recommended holds no items at all")
@@ -40,6 +43,7 @@ def catalogue_coverage(recommended, n_items: int) -> float:
     Parameters
     ----------
     recommended : sequence of sequences of int, or ndarray of shape (n_users, list_length)
+        Item ids per user; in a 2-D array, negative ids are empty slots.
     n_items : int
         Catalogue size; ids must be in ``[0, n_items)``.
 
@@ -72,6 +76,7 @@ def intra_list_diversity(recommended, item_vectors) -> float:
     Parameters
     ----------
     recommended : sequence of sequences of int, or ndarray of shape (n_users, list_length)
+        Item ids per user; in a 2-D array, negative ids are empty slots.
     item_vectors : ndarray of shape (n_items, dim)
         One embedding (e.g. the content embedding) per item; no zero rows among recommended items.
 
@@ -125,6 +130,7 @@ def novelty(recommended, item_popularity) -> float:
     Parameters
     ----------
     recommended : sequence of sequences of int, or ndarray of shape (n_users, list_length)
+        Item ids per user; in a 2-D array, negative ids are empty slots.
     item_popularity : array-like of shape (n_items,)
         Interaction counts of every item in the catalogue (not only the recommended ones).
 

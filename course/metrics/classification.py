@@ -168,19 +168,28 @@ def log_loss(y_true, y_prob, eps: float = 1e-15) -> float:
     >>> round(log_loss([1, 0], [0.5, 0.5]), 4)  # log 2
     0.6931
     """
-    labels = as_binary_labels(y_true)
-    probabilities = as_probabilities(y_prob)
-    check_same_length(y_true=labels, y_prob=probabilities)
+    labels, probabilities = _labels_and_probabilities(y_true, y_prob)
     if not 0.0 < eps < 0.5:
         raise ValueError(f"eps must be in (0, 0.5), got {eps}")
     clipped = np.clip(probabilities, eps, 1.0 - eps)
     return float(-np.mean(labels * np.log(clipped) + (1.0 - labels) * np.log1p(-clipped)))
 
 
-def _bin_statistics(y_true, y_prob, n_bins: int):
+def _labels_and_probabilities(y_true, y_prob):
+    """Checked 0/1 labels and probabilities in [0, 1] of equal length, as float arrays."""
     labels = as_binary_labels(y_true)
     probabilities = as_probabilities(y_prob)
     check_same_length(y_true=labels, y_prob=probabilities)
+    return labels, probabilities
+
+
+def _calibration_bins(y_true, y_prob, n_bins: int):
+    """Per equal-width bin b: the count n_b, the sum of predicted p and the sum of labels.
+
+    The shared core of :func:`expected_calibration_error` and :func:`reliability_bins`.
+    Returns ``(count, predicted_sum, positive_sum, n_bins)``, each array of shape (n_bins,).
+    """
+    labels, probabilities = _labels_and_probabilities(y_true, y_prob)
     n_bins = check_positive_int(n_bins, "n_bins")
     # Equal-width bins [0, 1/B), ..., [(B-1)/B, 1]: p = 1 belongs to the last bin. (scikit-learn's
     # calibration_curve closes bins on the right instead; only p exactly on an edge differs.)
@@ -222,7 +231,7 @@ def expected_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
     >>> expected_calibration_error([0, 1], [0.9, 0.9], n_bins=10)  # predicts 0.9, sees 0.5
     0.4
     """
-    count, predicted_sum, positive_sum, _ = _bin_statistics(y_true, y_prob, n_bins)
+    count, predicted_sum, positive_sum, _ = _calibration_bins(y_true, y_prob, n_bins)
     # sum_b (n_b/n) |mean_p - frac_pos| = (1/n) sum_b |sum_p - sum_y|: no division by empty bins.
     return float(np.abs(predicted_sum - positive_sum).sum() / count.sum())
 
@@ -230,14 +239,11 @@ def expected_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
 def reliability_bins(y_true, y_prob, n_bins: int = 10) -> pd.DataFrame:
     """The table behind a reliability diagram (校准曲线): one row per equal-width bin.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels.
-    y_prob : array-like of shape (n_samples,)
-        Predicted probabilities in [0, 1].
-    n_bins : int
-        Number of equal-width bins on [0, 1].
+        mean_predicted_b = mean of p in bin b,    fraction_positive_b = mean of y in bin b
+
+    The same bins as :func:`expected_calibration_error`, whose parameters it takes
+    (``y_true``, ``y_prob`` of shape (n_samples,), ``n_bins``); ECE is the count-weighted mean
+    of ``|mean_predicted - fraction_positive|`` over this table's rows.
 
     Returns
     -------
@@ -254,7 +260,7 @@ def reliability_bins(y_true, y_prob, n_bins: int = 10) -> pd.DataFrame:
     0      0.0      2            0.15                0.5
     1      0.5      2            0.80                1.0
     """
-    count, predicted_sum, positive_sum, n_bins = _bin_statistics(y_true, y_prob, n_bins)
+    count, predicted_sum, positive_sum, n_bins = _calibration_bins(y_true, y_prob, n_bins)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     with np.errstate(invalid="ignore", divide="ignore"):  # empty bins -> NaN on purpose
         mean_predicted = predicted_sum / count

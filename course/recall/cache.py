@@ -8,7 +8,13 @@ cache has a fixed size, so it needs exit rules (退场机制), all four from the
 1. **shown**: an item exposed to the user leaves at once (``remove_exposed``);
 2. **full**: when the cache is at capacity, the item that entered first leaves (FIFO);
 3. **recalled too often**: after ``max_recalls`` recalls without being shown, ranking has
-   had its chances and the item leaves, or it would cycle back into the cache forever;
+   had its chances and the item leaves, or it would cycle back into the cache forever. The
+   cache remembers such an item (it is *retired* for that user) and refuses to take it back,
+   whichever channel brings it to ranking again: without that memory, ItemCF or a popularity
+   channel recalling the same note tomorrow would put it back with a fresh recall count, and
+   the exit would mean nothing. The memory lasts as long as the entry could have stayed (until
+   ``day - day_added > max_age_days``, the age exit below), so it is bounded like the cache
+   itself; an exposure also ends it (the note was shown, the exposure filter takes over);
 4. **too old**: an item whose age ``day - day_added`` exceeds ``max_age_days`` leaves, since
    the ranking score that put it there reflects interests that may have moved.
 
@@ -57,6 +63,8 @@ class RecallCache:
     exits_ : collections.Counter
         How many items left by each rule: ``"exposed"``, ``"evicted"``, ``"recalled_out"``,
         ``"aged_out"``.
+    refused_ : int
+        How many times :meth:`add` refused a retired item (one that was recalled out).
 
     Examples
     --------
@@ -70,6 +78,9 @@ class RecallCache:
     ([13, 11], [13], [11])
     >>> dict(cache.exits_)
     {'evicted': 1, 'exposed': 1, 'recalled_out': 2}
+    >>> cache.add(1, [13, 14], day=2)   # 13 used up its recalls: it does not come back
+    >>> cache.items(1), cache.retired_items(1), cache.refused_
+    ([14], [13, 11], 1)
     """
 
     def __init__(self, capacity: int = 200, max_recalls: int = 3, max_age_days: int = 7):
@@ -78,6 +89,9 @@ class RecallCache:
         self.max_age_days = _check_int("max_age_days", max_age_days, 0)
         # user -> OrderedDict(item -> [day_added, n_recalls]), oldest entry first.
         self._caches: dict[int, OrderedDict] = {}
+        # user -> {item: day_added} of the items recalled out, refused until they would have aged.
+        self._retired: dict[int, dict[int, int]] = {}
+        self.refused_ = 0
         self._latest_day: int | None = None
         self.exits_: Counter = Counter()
 
@@ -98,11 +112,19 @@ class RecallCache:
             del cache[item]
             self.exits_["aged_out"] += 1
 
+    def _drop_aged_retired(self, user_id: int, day: int) -> dict:
+        """The user's retired items, after forgetting those that would have aged out by now."""
+        retired = self._retired.get(user_id, {})
+        for item in [item for item, day_added in retired.items() if day - day_added > self.max_age_days]:
+            del retired[item]
+        return retired
+
     def add(self, user_id: int, item_ids, day: int) -> None:
         """Cache items ranked highly but not shown, in the given order (FIFO over the sequence).
 
-        An item already in the cache keeps its place, age and recall count: re-ranking it
-        must not reset the exits that stop it from cycling forever.
+        An item already in the cache keeps its place, age and recall count, and an item that
+        was recalled out is refused until it would have aged out (or is shown): re-ranking it,
+        through whichever channel, must not reset the exits that stop it from cycling forever.
 
         Parameters
         ----------
@@ -115,7 +137,11 @@ class RecallCache:
         items = _as_item_list(item_ids)
         cache = self._caches.setdefault(user_id, OrderedDict())
         self._drop_aged(cache, day)
+        retired = self._drop_aged_retired(user_id, day)
         for item in items:
+            if item in retired:
+                self.refused_ += 1
+                continue
             if item in cache:
                 continue
             if len(cache) == self.capacity:
@@ -127,7 +153,8 @@ class RecallCache:
         """Up to ``n`` cached items for ``user_id``, newest first; counts one recall each.
 
         Items older than ``max_age_days`` are dropped first; an item reaching ``max_recalls``
-        is returned this last time and then dropped. An unknown user gets ``[]``.
+        is returned this last time, then dropped and retired (see :meth:`add`). An unknown user
+        gets ``[]``.
         """
         day = self._check_day(day)
         n = _check_int("n", n, 1)
@@ -139,18 +166,21 @@ class RecallCache:
         for item in chosen:
             cache[item][1] += 1
             if cache[item][1] >= self.max_recalls:
-                del cache[item]
+                self._retired.setdefault(user_id, {})[item] = cache.pop(item)[0]  # its day_added
                 self.exits_["recalled_out"] += 1
         return chosen
 
     def remove_exposed(self, user_id: int, item_ids) -> int:
         """Drop items just shown to the user; returns how many were in the cache.
 
-        Exposures from other channels are common, so ids not in the cache are ignored.
+        Exposures from other channels are common, so ids not in the cache are ignored. A shown
+        item is no longer retired: from now on the exposure filter keeps it out of the feed.
         """
         cache = self._caches.get(user_id, {})
+        retired = self._retired.get(user_id, {})
         removed = 0
         for item in _as_item_list(item_ids):
+            retired.pop(item, None)
             if cache.pop(item, None) is not None:
                 removed += 1
         self.exits_["exposed"] += removed
@@ -159,6 +189,13 @@ class RecallCache:
     def items(self, user_id: int) -> list[int]:
         """The user's cached items, oldest first (the FIFO order)."""
         return list(self._caches.get(user_id, ()))
+
+    def retired_items(self, user_id: int) -> list[int]:
+        """Items of the user that were recalled out and may not re-enter, in retirement order.
+
+        Forgotten lazily: those past ``max_age_days`` go at the user's next :meth:`add`.
+        """
+        return list(self._retired.get(user_id, ()))
 
     def __len__(self) -> int:
         """Total cached items over all users."""

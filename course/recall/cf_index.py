@@ -1,5 +1,6 @@
-"""Shared machinery of collaborative-filtering recall (协同过滤召回): input checks, sparse top-N,
-and the two offline indexes plus the online n·k scoring of the note (Part 2, section 1.1).
+"""Collaborative-filtering recall (协同过滤召回) as served: input checks, the two offline indexes
+and the online n·k scoring of the note (Part 2, section 1.1). The sparse top-N selection they
+end with is :mod:`course.recall.top_n` (its names are re-exported here).
 
 The note's serving recipe for ItemCF (线上召回):
 
@@ -26,11 +27,14 @@ Conventions used by every recommender in ``course.recall``:
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+# The sparse top-N machinery is its own module; re-exported because every recall module (and
+# the notebooks) import it from here.
+from course.recall.top_n import (check_positive_int, first_n_per_row, keep_top_k_per_row,  # noqa: F401
+                                 remove_seen, top_n_per_row, top_n_unseen)
 
 
 def check_interactions(matrix, name: str = "R") -> sp.csr_matrix:
@@ -67,99 +71,6 @@ def check_interactions(matrix, name: str = "R") -> sp.csr_matrix:
         raise ValueError(f"{name} contains negative weights; behaviour weights must be >= 0")
     csr.eliminate_zeros()
     return csr
-
-
-def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int if it is an integer >= 1, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
-def top_n_per_row(scores, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-n columns of every row of a sparse score matrix, best first.
-
-    Only strictly positive entries are candidates; ties go to the smaller column index.
-    One ``lexsort`` over all stored entries, no loop over rows.
-
-    Parameters
-    ----------
-    scores : sparse matrix of shape (n_rows, n_columns)
-    n : int
-        List length, >= 1.
-
-    Returns
-    -------
-    indices : ndarray of shape (n_rows, n), int64
-        Column indices, padded with -1 when a row has fewer than n candidates.
-    values : ndarray of shape (n_rows, n), float64
-        Their scores, padded with 0.
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> idx, val = top_n_per_row(sp.csr_matrix([[0.0, 2.0, 1.0], [0.0, 0.0, 5.0]]), 2)
-    >>> idx.tolist(), val.tolist()
-    ([[1, 2], [2, -1]], [[2.0, 1.0], [5.0, 0.0]])
-    """
-    n = check_positive_int(n, "n")
-    csr = sp.csr_matrix(scores, dtype=np.float64)
-    csr.sum_duplicates()
-    csr.sort_indices()  # entries in (row, column) order
-    n_rows = csr.shape[0]
-    rows = np.repeat(np.arange(n_rows), np.diff(csr.indptr))
-    keep = csr.data > 0
-    rows, cols, vals = rows[keep], csr.indices[keep], csr.data[keep]
-    keep = vals >= _nth_largest_per_row(rows, vals, n_rows, n)[rows]
-    rows, cols, vals = rows[keep], cols[keep], vals[keep]
-    # Two stable sorts (score desc, then row) keep the (row, column) order among ties, so the
-    # result is ordered by row, score desc, column asc; several times faster than np.lexsort.
-    order = np.argsort(-vals, kind="stable")
-    order = order[np.argsort(rows[order], kind="stable")]
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    # Rank of each entry inside its row: position minus the position where its row starts.
-    row_start = np.searchsorted(rows, np.arange(n_rows))
-    rank = np.arange(rows.size) - row_start[rows]
-    take = rank < n
-    indices = np.full((n_rows, n), -1, dtype=np.int64)
-    values = np.zeros((n_rows, n), dtype=np.float64)
-    indices[rows[take], rank[take]] = cols[take]
-    values[rows[take], rank[take]] = vals[take]
-    return indices, values
-
-
-def _nth_largest_per_row(rows, vals, n_rows: int, n: int, block: int = 2**24) -> np.ndarray:
-    """n-th largest value of each row (-inf if it has fewer than n); ``rows`` must be sorted.
-
-    Used to drop most entries before the full sort (ties at the threshold are all kept, so
-    the result is unchanged): np.partition is linear, sorting millions of floats is not.
-    """
-    thresholds = np.full(n_rows, -np.inf)
-    counts = np.bincount(rows, minlength=n_rows)
-    width = int(counts.max(initial=0))
-    if width <= n:
-        return thresholds
-    position = np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]  # index within row
-    rows_per_block = max(1, block // width)  # bound the padded (rows, width) array's memory
-    for first in range(0, n_rows, rows_per_block):
-        last = min(first + rows_per_block, n_rows)
-        inside = (rows >= first) & (rows < last)
-        padded = np.full((last - first, width), -np.inf)  # (rows in block, width)
-        padded[rows[inside] - first, position[inside]] = vals[inside]
-        thresholds[first:last] = np.partition(padded, width - n, axis=1)[:, width - n]
-    return thresholds
-
-
-def keep_top_k_per_row(matrix, k: int) -> sp.csr_matrix:
-    """Sparse copy of ``matrix`` keeping only the k largest positive entries of each row."""
-    indices, values = top_n_per_row(matrix, k)
-    rows = np.repeat(np.arange(indices.shape[0]), indices.shape[1])
-    valid = indices.ravel() >= 0
-    return sp.csr_matrix(
-        (values.ravel()[valid], (rows[valid], indices.ravel()[valid])), shape=matrix.shape
-    )
 
 
 def item_to_items(similarity, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -246,14 +157,7 @@ def user_to_last_items(interactions, n: int, n_users: int | None = None):
     if users.size and users.max() >= n_users:
         raise ValueError(f"user index {users.max()} out of range for n_users={n_users}")
     order = np.lexsort((items, -recency, users))  # per user: newest first, then item index
-    users, items, weights = users[order], items[order], weights[order]
-    rank = np.arange(users.size) - np.searchsorted(users, users)  # position within the user
-    take = rank < n
-    out_items = np.full((n_users, n), -1, dtype=np.int64)
-    out_weights = np.zeros((n_users, n), dtype=np.float64)
-    out_items[users[take], rank[take]] = items[take]
-    out_weights[users[take], rank[take]] = weights[take]
-    return out_items, out_weights
+    return first_n_per_row(users[order], items[order], weights[order], n_users, n)
 
 
 def score_from_index(last_items, last_weights, neighbours, neighbour_similarities, n: int,
@@ -317,16 +221,6 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
             raise ValueError(f"seen must have shape {totals.shape}, got {seen.shape}")
         totals = remove_seen(totals, seen)
     return top_n_per_row(totals, n)
-
-
-def remove_seen(scores: sp.csr_matrix, seen) -> sp.csr_matrix:
-    """Zero the entries of ``scores`` where ``seen`` is non-zero (exact: x - x == 0)."""
-    mask = sp.csr_matrix(seen, dtype=np.float64, copy=True)
-    mask.eliminate_zeros()  # a stored 0 is not "seen"
-    mask.data[:] = 1.0
-    scores = sp.csr_matrix(scores - scores.multiply(mask))
-    scores.eliminate_zeros()
-    return scores
 
 
 def check_user_indices(user_indices, n_users: int) -> np.ndarray:

@@ -24,8 +24,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from course.recall.cf_index import (check_interactions, check_positive_int, check_user_indices,
-                                    item_to_items, keep_top_k_per_row, remove_seen,
-                                    top_n_per_row)
+                                    item_to_items, keep_top_k_per_row, top_n_unseen)
 
 
 def cosine_item_similarity(interactions) -> sp.csr_matrix:
@@ -92,18 +91,10 @@ class ItemBasedRecall:
         return sp.csr_matrix(self.interactions_[users] @ self.similarity_)
 
     def recommend(self, user_indices, n: int, exclude_seen: bool = True) -> np.ndarray:
-        """Top-n items per user, best first; ndarray (len(user_indices), n), -1 padded.
-
-        Only items with a positive score are candidates; with ``exclude_seen`` the items the
-        user interacted with in the fitted matrix are removed first.
-        """
+        """Top-n items per user, shape (B, n), best first, -1 padded: :func:`top_n_unseen`."""
         self._check_fitted()
-        n = check_positive_int(n, "n")
         users = check_user_indices(user_indices, self.interactions_.shape[0])
-        scores = self.score(users)
-        if exclude_seen:
-            scores = remove_seen(scores, self.interactions_[users])
-        return top_n_per_row(scores, n)[0]
+        return top_n_unseen(self.score(users), self.interactions_[users], n, exclude_seen)
 
 
 class ItemCF(ItemBasedRecall):
