@@ -1,8 +1,10 @@
 """The recommendation funnel (推荐链路): recall (召回) → merge, dedup and filters (去重, 过滤) →
 pre-ranking (粗排) → ranking (精排) → reranking (重排), with pluggable stages and a trace.
 
-:mod:`course.pipeline.core` is the plumbing (candidates, stages, the pipeline, the adapter to the
-world's environment); :mod:`course.pipeline.stages` is chapter 1's simple stages. Later chapters
+:mod:`course.pipeline.candidates` holds what flows through the funnel (a request's context, the
+candidate table, top-k per user); :mod:`course.pipeline.core` is the plumbing (stages, the
+pipeline, the adapter to the world's environment); :mod:`course.pipeline.stages` is chapter 1's
+simple stages. Later chapters
 plug their models into the same pipeline and the capstone runs the best of each.
 
 Examples
