@@ -1,11 +1,14 @@
-"""Deep Retrieval: beam search vs brute force, a proper distribution, planted clusters, monotone EM step."""
+"""Deep Retrieval: beam search vs brute force, a proper distribution, planted clusters, monotone EM
+step, and the penalty on crowded paths against a brute-force loop."""
+from collections import Counter
+
 import numpy as np
 import pytest
 import torch
 
-from course.recall.deep_retrieval import (PathModel, all_paths, beam_search, fit_deep_retrieval,
-                                          path_log_probs_all, reassign_items, retrieve,
-                                          total_log_likelihood)
+from course.recall.deep_retrieval import (PathModel, all_paths, assign_with_path_penalty, beam_search,
+                                          fit_deep_retrieval, path_log_probs_all, penalized_objective,
+                                          reassign_items, retrieve, total_log_likelihood)
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +103,78 @@ def test_reassignment_never_lowers_the_likelihood():
         assert scores.max().item() == pytest.approx(scores[np.ravel_multi_index(new_paths[item], (3, 3))].item(), abs=1e-4)
 
 
+def brute_force_objective(scores, codes, penalty, power=4):
+    """Σ_v score(v, c_v) - α Σ_c |c|^p / p, with plain Python sums."""
+    sizes = Counter(int(c) for c in codes)
+    return (sum(scores[v][c] for v, c in enumerate(codes))
+            - penalty * sum(size ** power for size in sizes.values()) / power)
+
+
+def brute_force_penalized_assignment(scores, codes, penalty, items, power=4):
+    """Item by item, try every path and keep the one with the best *whole* objective."""
+    codes = [int(c) for c in codes]
+    for v in items:
+        best_value, best_path = -np.inf, None
+        for c in range(len(scores[v])):  # first best wins, as np.argmax
+            trial = codes[:v] + [c] + codes[v + 1:]
+            value = brute_force_objective(scores, trial, penalty, power)
+            if value > best_value + 1e-12:
+                best_value, best_path = value, c
+        codes[v] = best_path
+    return codes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_penalized_assignment_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n_items, n_paths = 7, 4
+    scores = rng.normal(size=(n_items, n_paths)) + 2.0 * (np.arange(n_paths) == 0)  # path 0 popular
+    codes = rng.integers(n_paths, size=n_items)
+    items = rng.permutation(n_items)[:5]
+    for penalty in [0.0, 0.05, 0.5]:
+        fast = assign_with_path_penalty(scores, codes, penalty, items=items)
+        assert fast.tolist() == brute_force_penalized_assignment(scores.tolist(), codes, penalty, items)
+        assert penalized_objective(scores, fast, penalty) == pytest.approx(brute_force_objective(scores, fast, penalty))
+        # a coordinate-ascent pass never lowers the penalised objective
+        assert penalized_objective(scores, fast, penalty) >= penalized_objective(scores, codes, penalty) - 1e-9
+
+
+def test_penalty_spreads_items_over_more_paths():
+    rng = np.random.default_rng(0)
+    n_items, n_paths = 60, 16
+    scores = rng.normal(0, 0.3, size=(n_items, n_paths)) + 3.0 * (np.arange(n_paths) < 2)  # 2 favourite paths
+    start = rng.integers(n_paths, size=n_items)
+    used, largest = [], []
+    for penalty in [0.0, 1e-4, 1e-3, 1e-2]:
+        codes = start
+        for _ in range(3):
+            codes = assign_with_path_penalty(scores, codes, penalty)
+        sizes = np.bincount(codes, minlength=n_paths)
+        used.append(int((sizes > 0).sum()))
+        largest.append(int(sizes.max()))
+    assert used[0] == 2 and largest[0] >= 30  # no penalty: everything on the two favourites
+    assert used == sorted(used) and largest == sorted(largest, reverse=True)
+    assert used[-1] >= 12 and largest[-1] <= 8
+
+
+def test_reassign_with_penalty_uses_the_click_likelihood_scores():
+    user_vectors, pair_users, pair_items, _, _ = planted(seed=5, n_users=30)
+    torch.manual_seed(0)
+    model = PathModel(4, depth=2, width=3)
+    paths = np.random.default_rng(1).integers(3, size=(40, 2))
+    per_user = brute_force_path_log_probs(model, torch.tensor(user_vectors, dtype=torch.float32))  # (30, 9)
+    scores = np.zeros((40, 9))
+    np.add.at(scores, pair_items, per_user[pair_users])  # score(v, c) = Σ over v's clicks
+    codes = paths[:, 0] * 3 + paths[:, 1]
+    clicked = np.unique(pair_items)
+    for penalty in [0.0, 0.02]:
+        new_paths = reassign_items(model, user_vectors, pair_users, pair_items, paths, penalty=penalty)
+        expected = assign_with_path_penalty(scores, codes, penalty, items=clicked)
+        np.testing.assert_array_equal(new_paths[:, 0] * 3 + new_paths[:, 1], expected)
+    unclicked = np.setdiff1d(np.arange(40), clicked)
+    np.testing.assert_array_equal(new_paths[unclicked], paths[unclicked])  # no clicks: no move
+
+
 def test_errors():
     with pytest.raises(ValueError):
         PathModel(0, 2, 2)
@@ -110,3 +185,9 @@ def test_errors():
         model(torch.zeros(2, 2), torch.zeros(2, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="pair_items"):
         fit_deep_retrieval(np.zeros((2, 2)), np.array([0]), np.array([5]), n_items=3)
+    with pytest.raises(ValueError, match="penalty"):
+        assign_with_path_penalty(np.zeros((2, 3)), np.array([0, 1]), penalty=-1.0)
+    with pytest.raises(ValueError, match="codes"):
+        assign_with_path_penalty(np.zeros((2, 3)), np.array([0, 3]), penalty=1.0)
+    with pytest.raises(ValueError, match="items"):
+        assign_with_path_penalty(np.zeros((2, 3)), np.array([0, 1]), penalty=1.0, items=[2])

@@ -7,8 +7,8 @@ from torch import nn
 from course.recall.two_tower import TwoTowerConfig, TwoTowerModel
 from course.recall.two_tower_features import TowerFeatures, id_features
 from course.recall.two_tower_losses import make_loss_fn
-from course.recall.updates import (embedding_parameter_names, full_update, id_embedding_rows,
-                                   incremental_update, time_ordered)
+from course.recall.updates import (embedding_parameter_names, full_plus_incremental, full_update,
+                                   id_embedding_rows, incremental_update, time_ordered)
 
 
 @pytest.fixture(autouse=True)
@@ -125,6 +125,35 @@ def test_full_update_leaves_the_input_checkpoint_untouched_and_chains():
     # day 2's checkpoint = one more day of training on day 1's checkpoint (seed + day index)
     again = full_update(checkpoints[1], days[2:], loss_fn, batch_size=8, seed=7)[0]
     assert all(torch.equal(v, checkpoints[2].state_dict()[n]) for n, v in again.state_dict().items())
+
+
+def same_weights(a, b):
+    return all(torch.equal(v, b.state_dict()[n]) for n, v in a.state_dict().items())
+
+
+def test_full_plus_incremental_resets_every_night():
+    users, items = tiny_features()
+    loss_fn = make_loss_fn("in_batch", users, items, temperature=0.1)
+    model, days = tiny_model(), days_of_clicks(3)
+    checkpoints = full_update(model, days, loss_fn, batch_size=8, seed=1)
+    options = dict(batch_size=8, learning_rate=0.05, seed=2)
+    served = full_plus_incremental(model, checkpoints, days, loss_fn, **options)
+    # brute force: rebuild each day by hand from the right morning checkpoint
+    mornings = [model] + checkpoints[:-1]
+    for d in range(3):
+        by_hand = incremental_update(mornings[d], [days[d]], loss_fn, **options)[-1]
+        assert same_weights(served[d], by_hand)
+        # the dense layers are last night's full checkpoint's, bit for bit
+        assert torch.equal(served[d].user_tower.mlp[0].weight, mornings[d].user_tower.mlp[0].weight)
+    # the reset: changing day 0's stream leaves day 1's served model alone ...
+    other_day0 = [days_of_clicks(1, seed=9)[0]] + days[1:]
+    again = full_plus_incremental(model, checkpoints, other_day0, loss_fn, **options)
+    assert not same_weights(again[0], served[0]) and same_weights(again[1], served[1])
+    # ... while incremental updates alone carry day 0 into day 1
+    carried = [incremental_update(model, stream, loss_fn, **options)[1] for stream in (days, other_day0)]
+    assert not same_weights(*carried)
+    with pytest.raises(ValueError, match="one full checkpoint per day"):
+        full_plus_incremental(model, checkpoints[:2], days, loss_fn)
 
 
 def test_time_ordered_is_a_stable_sort():

@@ -171,6 +171,23 @@ def test_oracle_matrix_matches_pairwise(tiny_world):
     np.testing.assert_array_equal(np.sort(top, 1), np.sort(brute, 1))
 
 
+def test_oracle_top_k_by_day_equals_top_k_day_by_day(tiny_world):
+    o = tiny_world.oracle
+    users, items = np.arange(0, 60), np.arange(20, 400)
+    by_day = o.top_k_by_day(users, 7, days=[2, 5, 9], item_ids=items)
+    assert sorted(by_day) == [2, 5, 9]
+    for day, top in by_day.items():
+        np.testing.assert_array_equal(top, o.top_k(users, 7, day=day, item_ids=items))
+    assert not np.array_equal(by_day[2], by_day[9])   # the drift moves the truth
+    np.testing.assert_allclose(o.click_logit_matrix(users, items, day=3),
+                               np.log(o.click_probability_matrix(users, items, day=3))
+                               - np.log1p(-o.click_probability_matrix(users, items, day=3)), atol=1e-9)
+    with pytest.raises(ValueError, match="days"):
+        o.top_k_by_day(users, 7, days=[])
+    with pytest.raises(ValueError, match="k="):
+        o.top_k_by_day(users, 500, days=[1], item_ids=items)
+
+
 def test_oracle_rejects_bad_input(tiny_world):
     o = tiny_world.oracle
     with pytest.raises(ValueError, match="user_ids"):

@@ -15,11 +15,21 @@ and learns a path model that scores paths given the user, one layer at a time::
   item) pairs (:func:`path_loss` through :func:`course.training.train`) and (b) re-assigning
   each item to the path with the highest total log-likelihood over the users who clicked it
   (:func:`reassign_items`), a coordinate-descent step that cannot lower the likelihood.
+* **Penalty on crowded paths** (路径大小惩罚): without it, step (b) happily piles many items
+  onto the few paths that most users like, and a path with hundreds of items retrieves them
+  all (or none). The paper's penalised item step maximises::
+
+      Σ_v score(v, c_v) - α Σ_c f(|c|),      f(x) = x^4 / 4,   |c| = items on path c
+
+  greedily, item by item: item v leaves its path, then joins the path with the largest
+  ``score(v, c) - α [f(|c| + 1) - f(|c|)]`` (the change of the penalty if v joins c).
+  :func:`assign_with_path_penalty`; each move can only raise the penalised objective
+  (:func:`penalized_objective`), because staying put is one of the candidates.
 
 Simplified here (a small illustration): one path per item (the paper allows J paths), the
-user input is a fixed vector (the paper learns it), the item step is exact argmax over all
-``K^D`` paths (the paper's EM scores only paths found by beam search and adds a penalty on
-crowded paths), and there is no softmax-based reranking of the retrieved items.
+user input is a fixed vector (the paper learns it), the item step scores all ``K^D`` paths
+(the paper scores only paths found by beam search), and there is no softmax-based reranking
+of the retrieved items (items on one path are ordered by id).
 """
 from __future__ import annotations
 
@@ -30,10 +40,12 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from course.recall.path_penalty import assign_with_path_penalty, penalized_objective
 from course.training import train
 
 __all__ = ["PathModel", "all_paths", "path_log_probs_all", "beam_search", "path_loss",
-           "reassign_items", "total_log_likelihood", "retrieve", "fit_deep_retrieval"]
+           "reassign_items", "assign_with_path_penalty", "penalized_objective",
+           "total_log_likelihood", "retrieve", "fit_deep_retrieval"]
 
 
 class PathModel(nn.Module):
@@ -109,12 +121,25 @@ def _codes(paths: np.ndarray, width: int) -> np.ndarray:
 
 
 def path_log_probs_all(model: PathModel, users: torch.Tensor) -> torch.Tensor:
-    """``log p(c | u)`` for every user and every path (brute force), shape (n_users, K^D)."""
-    paths = torch.from_numpy(all_paths(model.depth, model.width))  # (P, D)
-    n_users, n_paths = len(users), len(paths)
+    """``log p(c | u)`` for every user and every path, shape (n_users, K^D), columns as in
+    :func:`all_paths`.
+
+    Layer by layer: layer d scores each of the ``K^d`` prefixes once and extends it by all K
+    nodes, so the last layer runs ``U K^(D-1)`` rows through the model, not ``U K^D``.
+    """
+    n_users, width = len(users), model.width
+    prefixes = torch.zeros(1, 0, dtype=torch.long)  # (P_d, d): every prefix of length d, in order
+    total = torch.zeros(n_users, 1)  # (U, P_d)
     with torch.no_grad():
-        flat = model(users.repeat_interleave(n_paths, 0), paths.repeat(n_users, 1))  # (U P,)
-    return flat.reshape(n_users, n_paths)
+        for d in range(model.depth):
+            n_prefixes = len(prefixes)
+            step = model.next_log_probs(users.repeat_interleave(n_prefixes, 0),
+                                        prefixes.repeat(n_users, 1))  # (U P_d, K)
+            total = (total.unsqueeze(2) + step.reshape(n_users, n_prefixes, width)
+                     ).reshape(n_users, n_prefixes * width)  # (U, P_{d+1}): code = prefix K + node
+            prefixes = torch.cat([prefixes.repeat_interleave(width, 0),
+                                  torch.arange(width).repeat(n_prefixes).unsqueeze(1)], dim=1)
+    return total
 
 
 def beam_search(model: PathModel, users: torch.Tensor, beam_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,39 +188,49 @@ def path_loss(model: PathModel, batch) -> torch.Tensor:
     return -model(users, paths).mean()
 
 
-def _pair_matrix(pair_items: np.ndarray, n_items: int) -> sp.csr_array:
-    n_pairs = len(pair_items)
-    return sp.csr_array((np.ones(n_pairs), (pair_items, np.arange(n_pairs))), shape=(n_items, n_pairs))
-
-
 def total_log_likelihood(model: PathModel, user_vectors, pair_users, pair_items, item_paths) -> float:
     """``Σ_(u, i) log p(path(i) | u)`` over the click pairs."""
-    users = torch.as_tensor(user_vectors, dtype=torch.float32)[torch.as_tensor(pair_users)]
+    rows = torch.from_numpy(np.array(pair_users, dtype=np.int64))  # a copy: pandas arrays are read-only
+    users = torch.as_tensor(user_vectors, dtype=torch.float32)[rows]
     paths = torch.from_numpy(np.asarray(item_paths)[np.asarray(pair_items)])
     with torch.no_grad():
         return float(model(users, paths).double().sum())
 
 
-def reassign_items(model: PathModel, user_vectors, pair_users, pair_items, item_paths) -> np.ndarray:
-    """Move each clicked item to ``argmax_c Σ_{u clicked i} log p(c | u)`` (exact over all paths).
+def reassign_items(model: PathModel, user_vectors, pair_users, pair_items, item_paths,
+                   penalty: float = 0.0) -> np.ndarray:
+    """Move each clicked item to ``argmax_c Σ_{u clicked i} log p(c | u)`` over all paths.
 
-    Items without clicks keep their path. The old path is one of the candidates, so the total
-    log-likelihood (:func:`total_log_likelihood`) never decreases.
+    With ``penalty = 0`` every item takes its best path at once (vectorised); the old path is
+    one of the candidates, so the total log-likelihood (:func:`total_log_likelihood`) never
+    decreases. With ``penalty = α > 0`` the paper's penalised step runs instead
+    (:func:`assign_with_path_penalty`, items in id order); it can lower the likelihood to
+    spread the items, but never lowers the penalised objective. Items without clicks keep their
+    path (and count in the path sizes).
 
     Returns
     -------
     ndarray of shape (n_items, D)
     """
-    item_paths = np.asarray(item_paths)
+    item_paths, pair_items = np.asarray(item_paths), np.asarray(pair_items)
     users = torch.as_tensor(user_vectors, dtype=torch.float32)
     unique_users, inverse = np.unique(np.asarray(pair_users), return_inverse=True)
     per_user = path_log_probs_all(model, users[torch.from_numpy(unique_users)]).double().numpy()  # (U', P)
-    per_item = _pair_matrix(np.asarray(pair_items), len(item_paths)) @ per_user[inverse]  # (n_items, P)
-    clicked = np.bincount(pair_items, minlength=len(item_paths)) > 0
+    clicked = np.flatnonzero(np.bincount(pair_items, minlength=len(item_paths)) > 0)
+    # (item, user) click counts, clicked items only: the item-path scores are one sparse product
+    counts = sp.csr_array((np.ones(len(pair_items)), (np.searchsorted(clicked, pair_items), inverse)),
+                          shape=(len(clicked), len(unique_users)))
+    scores = counts @ per_user  # (n_clicked, P): score(v, c) = Σ_{u clicked v} log p(c | u)
     candidates = all_paths(model.depth, model.width)
     new_paths = item_paths.copy()
-    new_paths[clicked] = candidates[per_item[clicked].argmax(1)]
-    return new_paths
+    if penalty == 0:
+        new_paths[clicked] = candidates[scores.argmax(1)]
+        return new_paths
+    codes = _codes(item_paths, model.width)
+    full_scores = np.zeros((len(item_paths), len(candidates)))
+    full_scores[clicked] = scores
+    new_codes = assign_with_path_penalty(full_scores, codes, penalty, items=clicked)
+    return candidates[new_codes]
 
 
 def retrieve(model: PathModel, users, item_paths, beam_size: int, k: int) -> np.ndarray:
@@ -217,7 +252,7 @@ def retrieve(model: PathModel, users, item_paths, beam_size: int, k: int) -> np.
 
 def fit_deep_retrieval(user_vectors, pair_users, pair_items, n_items: int, depth: int = 2,
                        width: int = 4, n_rounds: int = 5, epochs: int = 5, batch_size: int = 256,
-                       learning_rate: float = 0.05, seed: int = 0):
+                       learning_rate: float = 0.05, penalty: float = 0.0, seed: int = 0):
     """Alternate path-model training and item re-assignment, from random item paths.
 
     Parameters
@@ -228,13 +263,16 @@ def fit_deep_retrieval(user_vectors, pair_users, pair_items, n_items: int, depth
     n_items, depth, width : int
     n_rounds : int
         (a) + (b) rounds; ``epochs`` of :func:`course.training.train` in each (a).
+    penalty : float
+        α of the penalty on crowded paths in each (b) step (:func:`reassign_items`); 0: none.
 
     Returns
     -------
     model : PathModel
     item_paths : ndarray of shape (n_items, depth)
     history : list of float
-        Total log-likelihood after each re-assignment.
+        Total log-likelihood after each re-assignment (with a penalty it may fall: what the
+        penalised step raises is :func:`penalized_objective`).
     """
     user_vectors = np.asarray(user_vectors, dtype=np.float32)
     pair_users, pair_items = np.asarray(pair_users), np.asarray(pair_items)
@@ -250,7 +288,7 @@ def fit_deep_retrieval(user_vectors, pair_users, pair_items, n_items: int, depth
     for round_ in range(n_rounds):
         train(model, path_loss, (user_vectors[pair_users], item_paths[pair_items]), epochs=epochs,
               batch_size=batch_size, learning_rate=learning_rate, seed=seed + round_, progress=False)
-        item_paths = reassign_items(model, user_vectors, pair_users, pair_items, item_paths)
+        item_paths = reassign_items(model, user_vectors, pair_users, pair_items, item_paths, penalty)
         history.append(total_log_likelihood(model, user_vectors, pair_users, pair_items, item_paths))
     # a last (a) step, so the path model matches the final assignment
     train(model, path_loss, (user_vectors[pair_users], item_paths[pair_items]), epochs=epochs,

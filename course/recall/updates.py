@@ -10,12 +10,15 @@ The note (Part 2, section 5) describes two schedules that industry runs *togethe
   the **id embeddings only** (ID Embedding), every other parameter frozen; publish the fresh
   user id embeddings within hours. :func:`incremental_update`.
 * The incremental model is thrown away each night: the next full update starts from the last
-  *full* checkpoint, never from the incrementally updated one.
+  *full* checkpoint, never from the incrementally updated one. :func:`full_plus_incremental`
+  serves, on day d, last night's full checkpoint plus day d's incremental updates.
 
 Why not incremental alone? A few hours of data are biased (the evening crowd is not the
 morning crowd, interests swing), and non-shuffled, time-ordered steps pull the embeddings
-towards whatever came last; the dense layers never adapt at all. The full update, shuffled
-over a whole day, keeps the model's overall fit; the incremental one adds freshness.
+towards whatever came last; the dense layers never adapt at all; and nothing ever resets the
+id embeddings, so every noisy step stays in them (with Adam, a row moves by about the learning
+rate per step whatever the size of its gradient). The full update, shuffled over a whole day,
+keeps the model's overall fit; the incremental one adds freshness.
 
 Both schedules are plain loops over :func:`course.training.train`, the course's one training
 loop: a full update is one ``train(..., epochs=1)`` call per day; an incremental update is one
@@ -33,7 +36,8 @@ from torch import nn
 
 from course.training import train
 
-__all__ = ["embedding_parameter_names", "id_embedding_rows", "full_update", "incremental_update", "time_ordered"]
+__all__ = ["embedding_parameter_names", "id_embedding_rows", "full_update", "incremental_update",
+           "full_plus_incremental", "time_ordered"]
 
 
 def embedding_parameter_names(model: nn.Module) -> list[str]:
@@ -243,3 +247,48 @@ def incremental_update(model: nn.Module, stream, loss_fn: Callable, *, batch_siz
             parameter.requires_grad_(True)  # a published model is a normal, trainable model
         snapshots.append(snapshot)
     return snapshots
+
+
+def full_plus_incremental(model: nn.Module, full_checkpoints: Sequence[nn.Module], stream, loss_fn: Callable,
+                          **incremental_options) -> list[nn.Module]:
+    """The industry's schedule: day d serves last night's *full* checkpoint plus day d's
+    incremental updates; at night the incremental model is discarded (note §5).
+
+    ``served[d] = incremental_update(start_d, [stream[d]])``, with ``start_0 = model`` and
+    ``start_d = full_checkpoints[d - 1]``: whatever the stream did to day d-1's model never
+    reaches day d (the reset that :func:`incremental_update` alone lacks).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The checkpoint that day 0 starts from (the one ``full_checkpoints`` were trained from).
+    full_checkpoints : sequence of torch.nn.Module
+        :func:`full_update`'s output on the same days, one per day of ``stream``.
+    stream : list of tuple of ndarray
+        As for :func:`incremental_update`: day d's rows in time order.
+    loss_fn : callable ``(model, batch) -> scalar Tensor``
+    **incremental_options
+        Passed to :func:`incremental_update` (``batch_size``, ``learning_rate``,
+        ``trainable_rows``, ``seed``...); each day's stream starts a fresh optimizer.
+
+    Returns
+    -------
+    list of torch.nn.Module
+        The model served at the end of each day.
+
+    Examples
+    --------
+    >>> model = nn.Sequential(nn.Embedding(4, 2), nn.Linear(2, 1))
+    >>> loss = lambda m, batch: m(batch[0]).pow(2).mean()
+    >>> days = [(torch.tensor([0, 1]),), (torch.tensor([2, 3]),)]
+    >>> served = full_plus_incremental(model, full_update(model, days, loss), days, loss)
+    >>> len(served), torch.equal(served[1][1].weight, full_update(model, days, loss)[0][1].weight)
+    (2, True)
+    """
+    days = _check_days(stream, "stream")
+    if len(full_checkpoints) != len(days):
+        raise ValueError(f"need one full checkpoint per day of the stream: got {len(full_checkpoints)} "
+                         f"checkpoints for {len(days)} days")
+    mornings = [model, *full_checkpoints[:-1]]  # the full checkpoint each day starts from
+    return [incremental_update(start, [day], loss_fn, **incremental_options)[-1]
+            for start, day in zip(mornings, days)]

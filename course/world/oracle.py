@@ -192,6 +192,12 @@ class Oracle:
         -------
         ndarray of shape (n_users, n_items)
         """
+        return sigmoid(self.click_logit_matrix(user_ids, item_ids, day=day, hour=hour,
+                                               chunk_size=chunk_size))
+
+    def click_logit_matrix(self, user_ids, item_ids=None, *, day: int, hour=None,
+                           chunk_size: int = 256) -> np.ndarray:
+        """The logit of :meth:`click_probability_matrix`, shape (n_users, n_items)."""
         all_items = len(self.items["quality"])
         user_ids = np.asarray(user_ids, dtype=np.int64)
         item_ids = np.arange(all_items) if item_ids is None else np.asarray(item_ids, dtype=np.int64)
@@ -219,7 +225,7 @@ class Oracle:
                      + w.same_city * (U["city"][u][:, None] == I["city"][item_ids][None, :])
                      + w.followed_author * followed[:, author]
                      + w.circle_item * ((circle >= 0) & (circle == I["circle"][item_ids][None, :])))
-            out[start:start + len(u)] = sigmoid(logit)
+            out[start:start + len(u)] = logit
         return out
 
     def top_k(self, user_ids, k: int, *, day: int, item_ids=None, exclude=None) -> np.ndarray:
@@ -242,3 +248,31 @@ class Oracle:
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
         return item_ids[np.take_along_axis(top, order, 1)]
+
+    def top_k_by_day(self, user_ids, k: int, *, days, item_ids=None) -> dict[int, np.ndarray]:
+        """:meth:`top_k` for several days at once: {day: ndarray of shape (n_users, k)}.
+
+        Only the short-term term ``w_drift <s_ut, v_i>`` of the logit changes from day to day,
+        so the rest is computed once and each day adds its own drift term: one (users x items)
+        product per day instead of the whole click model. Same lists as calling ``top_k``
+        once per day (best first; P(click) is monotone in the logit).
+        """
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        days = [int(day) for day in np.atleast_1d(days)]
+        if not days or min(days) < 0:
+            raise ValueError(f"days must be a non-empty list of days >= 0, got {days!r}")
+        user_ids = np.asarray(user_ids, dtype=np.int64)
+        item_ids = np.arange(len(self.items["quality"])) if item_ids is None else np.asarray(item_ids)
+        if k > len(item_ids):
+            raise ValueError(f"k={k} exceeds the {len(item_ids)} candidate items")
+        latent, weight = self.items["latent"][item_ids], self.config.click.drift_weight   # (I, d)
+        rest = (self.click_logit_matrix(user_ids, item_ids, day=days[0])
+                - weight * self.drift(days[0])[user_ids] @ latent.T)                     # (U, I)
+        out = {}
+        for day in days:
+            logit = rest + weight * self.drift(day)[user_ids] @ latent.T                 # (U, I)
+            top = np.argpartition(-logit, k - 1, axis=1)[:, :k]
+            order = np.argsort(-np.take_along_axis(logit, top, 1), axis=1, kind="stable")
+            out[day] = item_ids[np.take_along_axis(top, order, 1)]
+        return out
