@@ -155,3 +155,12 @@ def test_make_negative_sampler_mixes_and_replays():
     np.testing.assert_array_equal(negatives, again)
     with pytest.raises(ValueError, match="needs a hard_pool"):
         make_negative_sampler(clicks, hard_share=0.5)
+
+
+def test_sampler_without_pool_draws_exactly_popularity_negatives():
+    clicks = np.array([5, 0, 2, 9, 1])
+    sampler = make_negative_sampler(clicks, 0.75, seed=11)
+    rng = np.random.default_rng(11)
+    for batch in (3, 8):  # two calls: the sampler's generator moves on like rng does
+        np.testing.assert_array_equal(sampler(np.arange(batch), 4),
+                                      popularity_negatives((batch, 4), clicks, 0.75, rng))

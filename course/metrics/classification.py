@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from course.metrics._validation import (
     as_1d_numeric,
@@ -58,6 +57,8 @@ def auc(y_true, y_score) -> float:
     n_negative = labels.size - n_positive
     if n_positive == 0 or n_negative == 0:
         raise ValueError("AUC is undefined when y_true contains a single class (all 0 or all 1)")
+    from scipy.stats import rankdata  # here, not at the top: scipy.stats takes ~1 s to import
+
     positive_rank_sum = rankdata(scores)[labels == 1].sum()  # average ranks for ties
     return float((positive_rank_sum - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative))
 

@@ -113,11 +113,18 @@ def popularity_negatives(n, item_clicks, alpha: float = 0.75, rng=0) -> np.ndarr
     >>> set(popularity_negatives(1000, [0, 5, 0, 1], rng=0).tolist())  # zero clicks: never drawn
     {1, 3}
     """
-    probabilities = popularity_probabilities(item_clicks, alpha)
+    return _draw(_cumulative(popularity_probabilities(item_clicks, alpha)), n, _generator(rng))
+
+
+def _cumulative(probabilities: np.ndarray) -> np.ndarray:
     cdf = np.cumsum(probabilities)
     cdf[-1] = 1.0  # guard against rounding: every draw u < 1 lands on an item
+    return cdf
+
+
+def _draw(cdf: np.ndarray, shape, rng: np.random.Generator) -> np.ndarray:
     # u in [cdf[j-1], cdf[j]) maps to j, an interval of length p_j (empty when p_j = 0).
-    return np.searchsorted(cdf, _generator(rng).random(n), side="right").astype(np.int64)
+    return np.searchsorted(cdf, rng.random(shape), side="right").astype(np.int64)
 
 
 def _as_csr(matrix, name: str, shape=None) -> sp.csr_matrix:
@@ -323,9 +330,10 @@ def make_negative_sampler(item_clicks, alpha: float = 0.75, hard_pool=None, hard
         if hard_pool.shape[1] != probabilities.size:
             raise ValueError(f"hard_pool has {hard_pool.shape[1]} items, item_clicks {probabilities.size}")
     rng = _generator(seed)
+    cdf = _cumulative(probabilities)  # once, not at every batch
 
     def sampler(user_ids, n: int) -> np.ndarray:
-        easy = popularity_negatives((len(user_ids), n), item_clicks, alpha, rng)  # (batch, n)
+        easy = _draw(cdf, (len(user_ids), n), rng)  # (batch, n), as popularity_negatives draws them
         if hard_pool is None or share == 0:
             return easy
         hard = sample_from_pool(hard_pool, user_ids, n, rng)  # (batch, n), -1 if none

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import NotFittedError
 
 from course.recall.cf_index import (check_interactions, check_positive_int, check_user_indices,
                                     keep_top_k_per_row, top_n_unseen)
@@ -117,6 +116,9 @@ class UserCF:
 
     def _check_fitted(self):
         if not hasattr(self, "similarity_"):
+            # imported here: scikit-learn's error class is familiar, but importing sklearn
+            # costs ~1 s, which every notebook would pay at its first `import course.recall`
+            from sklearn.exceptions import NotFittedError
             raise NotFittedError("this UserCF is not fitted yet: call fit(R) before recommend")
 
     def score(self, user_indices) -> sp.csr_matrix:
