@@ -39,7 +39,7 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -r requirements-bench.txt -c constraints.txt
-	$(BIN)/python -m benchmarks.run
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.run  # one thread for us and the peers: like for like
 
 clean-env:
 	rm -rf $(VENV)

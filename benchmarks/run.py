@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 import time
@@ -71,8 +72,10 @@ def main(argv=None) -> int:
     if not args.quick and args.only is None and not failures:
         header = (f"# Benchmark results\n\nWritten by `python -m benchmarks.run` on "
                   f"{time.strftime('%Y-%m-%d')} ({platform.machine()}, Python "
-                  f"{platform.python_version()}). ratio = baseline seconds / contender "
-                  f"seconds, both measured in this run.\n\n")
+                  f"{platform.python_version()}, OMP_NUM_THREADS="
+                  f"{os.environ.get('OMP_NUM_THREADS', 'unset')}). ratio = baseline seconds / "
+                  f"contender seconds, both measured in this run; `make bench` runs everything, "
+                  f"the peer libraries included, on one thread.\n\n")
         sections = "".join(f"\n## {title}\n\n{to_markdown(extra)}\n" for title, extra in quality.items())
         (HERE / "RESULTS.md").write_text(header + to_markdown(table) + "\n" + sections)
         print(f"wrote {HERE / 'RESULTS.md'}")
