@@ -18,11 +18,13 @@ Rows:
 - Online scoring on the large world: the note's n·k index (last-n items × top-k neighbours) vs
   the full ``R[users] @ S``; not the same numbers (the index is a restriction), see the note.
 
-The naive loops run over the whole catalogue (the large world's Swing loop takes minutes) and
-their similarity is checked against the course's (to 1e-10 of the largest value) before a ratio is reported. ``quality()`` adds a second table to RESULTS.md: nDCG / precision / recall @10 on
-MovieLens-100K under Microsoft Recommenders' protocol, beside their published numbers, from
+The naive loops run over the whole catalogue and their similarity is checked against the
+course's (to 1e-10 of the largest value) before a ratio is reported. ``quality()`` adds a second
+table to RESULTS.md: nDCG / precision / recall @10 on MovieLens-100K under Microsoft
+Recommenders' protocol, beside their published numbers, from
 :func:`~course.recall.movielens_protocol.movielens_benchmark_table`, the function notebooks
-``02a`` (collaborative filtering) and ``02b`` (the two-tower row) print it with.
+``02a`` (collaborative filtering) and ``02b`` (the two-tower row) print it with
+(``tests/test_benchmark_results.py`` checks that the numbers agree).
 
 Run ``python -m benchmarks.bench_cf`` (add ``--quick`` for small sizes).
 """
