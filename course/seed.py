@@ -6,6 +6,7 @@ same numbers, which is what lets nbval check the stored outputs.
 """
 from __future__ import annotations
 
+import numbers
 import os
 import random
 
@@ -44,3 +45,25 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     # Hash randomisation only matters for subprocesses; set it so they match too.
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     return np.random.default_rng(seed)
+
+
+def as_generator(rng) -> np.random.Generator:
+    """A numpy Generator from a Generator (returned as is) or a non-negative int seed.
+
+    Functions that draw randomness take ``rng`` or ``seed`` and call this, so a caller can pass
+    either a seed (reproducible on its own) or a shared Generator (one stream for a whole run).
+
+    Examples
+    --------
+    >>> int(as_generator(3).integers(100)) == int(as_generator(3).integers(100))
+    True
+    >>> as_generator(-1)
+    Traceback (most recent call last):
+    ...
+    TypeError: rng must be a numpy Generator or a non-negative int seed, got -1
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")

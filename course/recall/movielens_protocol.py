@@ -224,10 +224,7 @@ def evaluate_top_k(recommended, test, k: int = 10) -> dict[str, float]:
         relevant = list(test)
     if len(relevant) != recommended.shape[0]:
         raise ValueError(f"test has {len(relevant)} users, recommended {recommended.shape[0]}")
-    top = recommended[:, :k]  # (n_users, k)
-    # course.metrics rejects a list that repeats an item, so each -1 pad becomes its own
-    # negative id (-1, -2, ...): distinct, and never relevant since item indices are >= 0.
-    lists = np.where(top >= 0, top, -1 - np.arange(top.shape[1]))  # (n_users, k)
+    lists = recommended[:, :k]  # (n_users, k); course.metrics reads -1 as an empty slot
     return {f"ndcg@{k}": ndcg_at_k(lists, relevant, k),
             f"precision@{k}": precision_at_k(lists, relevant, k),
             f"recall@{k}": recall_at_k(lists, relevant, k)}

@@ -32,16 +32,10 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from course.seed import as_generator
+
 __all__ = ["popularity_probabilities", "popularity_negatives", "hard_negative_pool",
            "exposed_unclicked_pool", "sample_from_pool", "mix_negatives", "make_negative_sampler"]
-
-
-def _generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
 
 
 def _check_share(name: str, value) -> float:
@@ -113,7 +107,7 @@ def popularity_negatives(n, item_clicks, alpha: float = 0.75, rng=0) -> np.ndarr
     >>> set(popularity_negatives(1000, [0, 5, 0, 1], rng=0).tolist())  # zero clicks: never drawn
     {1, 3}
     """
-    return _draw(_cumulative(popularity_probabilities(item_clicks, alpha)), n, _generator(rng))
+    return _draw(_cumulative(popularity_probabilities(item_clicks, alpha)), n, as_generator(rng))
 
 
 def _cumulative(probabilities: np.ndarray) -> np.ndarray:
@@ -257,7 +251,7 @@ def sample_from_pool(pool, user_ids, n: int, rng=0) -> np.ndarray:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     counts = np.diff(pool.indptr)[users]  # (batch,) candidates per user
-    draws = _generator(rng).random((users.size, n))  # (batch, n)
+    draws = as_generator(rng).random((users.size, n))  # (batch, n)
     offsets = np.floor(draws * counts[:, None]).astype(np.int64)  # uniform in [0, count)
     positions = pool.indptr[users][:, None] + offsets  # (batch, n) into pool.indices
     if pool.nnz == 0:
@@ -292,7 +286,7 @@ def mix_negatives(easy, hard, hard_share: float, rng=0) -> np.ndarray:
     if easy.shape != hard.shape:
         raise ValueError(f"easy and hard must have the same shape, got {easy.shape} and {hard.shape}")
     share = _check_share("hard_share", hard_share)
-    take_hard = (_generator(rng).random(easy.shape) < share) & (hard >= 0)
+    take_hard = (as_generator(rng).random(easy.shape) < share) & (hard >= 0)
     return np.where(take_hard, hard, easy)
 
 
@@ -329,7 +323,7 @@ def make_negative_sampler(item_clicks, alpha: float = 0.75, hard_pool=None, hard
         hard_pool = _as_csr(hard_pool, "hard_pool")
         if hard_pool.shape[1] != probabilities.size:
             raise ValueError(f"hard_pool has {hard_pool.shape[1]} items, item_clicks {probabilities.size}")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     cdf = _cumulative(probabilities)  # once, not at every batch
 
     def sampler(user_ids, n: int) -> np.ndarray:

@@ -30,17 +30,11 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from course.seed import as_generator
+
 __all__ = ["gumbel_top_k", "noisy_ranking_policy"]
 
 CHUNK_PAIRS = 200_000  # (user, note) pairs per oracle call: its temporaries are ~50 floats per pair
-
-
-def _generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
 
 
 def _check_temperature(temperature) -> float:
@@ -87,7 +81,7 @@ def gumbel_top_k(scores, k: int, temperature: float = 1.0, rng=0) -> np.ndarray:
     temperature = _check_temperature(temperature)
     perturbed = scores
     if temperature > 0:
-        perturbed = scores + temperature * _generator(rng).gumbel(size=scores.shape)  # (n_rows, n_columns)
+        perturbed = scores + temperature * as_generator(rng).gumbel(size=scores.shape)  # (n_rows, n_columns)
     top = np.argpartition(-perturbed, k - 1, axis=1)[:, :k]  # (n_rows, k), unordered
     order = np.lexsort((top, -np.take_along_axis(perturbed, top, 1)), axis=1)  # by score, then index
     return np.take_along_axis(top, order, 1).astype(np.int64)
