@@ -1,5 +1,6 @@
 """Shared fixtures: worlds are expensive to make, so each is made once per test session."""
 import pytest
+import torch
 
 from course import world as world_module
 
@@ -16,3 +17,13 @@ def tiny_world():
 @pytest.fixture(scope="session")
 def small_world():
     return world_module.load("small")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Torch on one thread in every test: the models are tiny, and several threads on a shared
+    machine only add contention (and can change the order of floating-point sums)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -11,15 +11,6 @@ from course.recall.deep_retrieval import (PathModel, all_paths, assign_with_path
                                           reassign_items, retrieve, total_log_likelihood)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: several threads on a shared machine only add contention."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def brute_force_path_log_probs(model, users):
     """Enumerate every path with a Python loop, multiplying the per-layer softmaxes."""
     out = np.zeros((len(users), model.width ** model.depth))

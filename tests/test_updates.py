@@ -11,15 +11,6 @@ from course.recall.updates import (embedding_parameter_names, full_plus_incremen
                                    id_embedding_rows, incremental_update, time_ordered)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: several threads on a shared machine only add contention."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def tiny_model(seed=0):
     torch.manual_seed(seed)
     # items carry a second categorical field, so the item table holds id rows AND category rows
