@@ -35,12 +35,12 @@ from __future__ import annotations
 import itertools
 import math
 import sys
-import time
 from collections import defaultdict
 
 import numpy as np
 import scipy.sparse as sp
 
+from benchmarks.timing import best_time, result_row
 from course.datasets import DatasetNotInstalledError
 from course.recall import ItemCF, Swing, score_from_index, user_to_last_items
 from course.recall.movielens_protocol import cf_models, movielens_benchmark_table, split_matrices
@@ -132,34 +132,19 @@ def assert_rows_equal(naive: dict, similarity: sp.csr_matrix) -> None:
         f"naive and course similarities differ by {gap.max()} (largest value {scale})"
 
 
-def _time(function, repeats: int = 1):
-    best, result = math.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return result, best
-
-
-def _row(benchmark, case, baseline, contender, baseline_seconds, contender_seconds, note):
-    return {"benchmark": benchmark, "case": case, "baseline": baseline, "contender": contender,
-            "baseline_seconds": baseline_seconds, "contender_seconds": contender_seconds,
-            "ratio": baseline_seconds / contender_seconds, "note": note}
-
-
 def fit_rows(case: str, R: sp.csr_matrix) -> list[dict]:
     """ItemCF and Swing fit against their naive loops over the whole catalogue."""
     items_of, users_of = adjacency(R)
-    _, adjacency_seconds = _time(lambda: adjacency(R))  # part of each naive fit
+    _, adjacency_seconds = best_time(lambda: adjacency(R))  # part of each naive fit
     out = []
     for name, model, naive, baseline in [
             ("ItemCF", ItemCF, naive_itemcf, "Python co-occurrence loop"),
             ("Swing", Swing, naive_swing, "per-user-pair Python loop")]:
-        fitted, fast_seconds = _time(lambda: model().fit(R), repeats=3)
-        row, prepare_seconds = _time(lambda: naive(items_of, users_of))
-        naive_rows, naive_seconds = _time(lambda: {i: row(i) for i in range(R.shape[1])})
+        fitted, fast_seconds = best_time(lambda: model().fit(R), repeats=3)
+        row, prepare_seconds = best_time(lambda: naive(items_of, users_of))
+        naive_rows, naive_seconds = best_time(lambda: {i: row(i) for i in range(R.shape[1])})
         assert_rows_equal(naive_rows, fitted.similarity_)
-        out.append(_row("cf", f"{name} fit, {case}", baseline, f"course {name}",
+        out.append(result_row("cf", f"{name} fit, {case}", baseline, f"course {name}",
                         adjacency_seconds + prepare_seconds + naive_seconds, fast_seconds,
                         "same similarity (to 1e-10 of its largest value)"))
     return out
@@ -172,15 +157,15 @@ def implicit_row(case: str, R: sp.csr_matrix) -> list[dict]:
     except ImportError:
         return []
     peer = CosineRecommender(K=IMPLICIT_K)  # implicit's fit returns None, not self
-    _, implicit_seconds = _time(lambda: peer.fit(R, show_progress=False))
-    ours, course_seconds = _time(lambda: ItemCF(top_k_neighbours=IMPLICIT_K).fit(R))
+    _, implicit_seconds = best_time(lambda: peer.fit(R, show_progress=False))
+    ours, course_seconds = best_time(lambda: ItemCF(top_k_neighbours=IMPLICIT_K).fit(R))
     theirs = sp.csr_matrix(peer.similarity)
     theirs.setdiag(0)  # implicit counts the item itself (similarity 1) among its K
     theirs.eliminate_zeros()
     both = theirs.multiply(ours.similarity_ != 0)  # the pairs both kept
     gap = np.abs(both - ours.similarity_.multiply(theirs != 0)).max()
     kept = both.nnz / theirs.nnz
-    return [_row("cf", f"ItemCF fit, top-{IMPLICIT_K} neighbours, {case}", "implicit CosineRecommender",
+    return [result_row("cf", f"ItemCF fit, top-{IMPLICIT_K} neighbours, {case}", "implicit CosineRecommender",
                  "course ItemCF", implicit_seconds, course_seconds,
                  f"{kept:.1%} of implicit's pairs also kept by ours (it keeps K-1 others), "
                  f"cosine equal to {gap:.0e}; both on the threads OMP_NUM_THREADS allows")]
@@ -203,10 +188,10 @@ def naive_keep_top_k(similarity: sp.csr_matrix, k: int) -> sp.csr_matrix:
 def top_k_index_row(R: sp.csr_matrix, case: str, k: int = IMPLICIT_K) -> dict:
     """Pruning a fitted similarity to each item's k best: row loop vs the vectorised version."""
     similarity = ItemCF().fit(R).similarity_
-    expected, naive_seconds = _time(lambda: naive_keep_top_k(similarity, k))
-    pruned, fast_seconds = _time(lambda: keep_top_k_per_row(similarity, k), repeats=3)
+    expected, naive_seconds = best_time(lambda: naive_keep_top_k(similarity, k))
+    pruned, fast_seconds = best_time(lambda: keep_top_k_per_row(similarity, k), repeats=3)
     assert (expected != pruned).nnz == 0, "the two top-k indexes differ"
-    return _row("cf", f"keep top-{k} per item of the ItemCF similarity ({similarity.nnz:,} entries), {case}",
+    return result_row("cf", f"keep top-{k} per item of the ItemCF similarity ({similarity.nnz:,} entries), {case}",
                 "loop over rows: sort, keep k", "keep_top_k_per_row", naive_seconds, fast_seconds,
                 "same index (ties to the smaller id); rows grouped by length for np.partition")
 
@@ -218,13 +203,13 @@ def online_row(R: sp.csr_matrix, case: str, n_users: int = 1000) -> dict:
     n_last, k = 20, 20
     last_items, last_weights = user_to_last_items(R, n_last)
     neighbours, sims = model.item_to_items(k)
-    full, full_seconds = _time(lambda: model.recommend(batch, 50), repeats=3)
-    index, index_seconds = _time(lambda: score_from_index(last_items[batch], last_weights[batch],
+    full, full_seconds = best_time(lambda: model.recommend(batch, 50), repeats=3)
+    index, index_seconds = best_time(lambda: score_from_index(last_items[batch], last_weights[batch],
                                                           neighbours, sims, 50, seen=R[batch]),
                                  repeats=3)
     overlap = np.mean([len(set(a[a >= 0]) & set(b[b >= 0])) / max(1, (a >= 0).sum())
                        for a, b in zip(full, index[0])])
-    return _row("cf", f"top-50 for {batch.size} users, {case}", "full R[users] @ S",
+    return result_row("cf", f"top-50 for {batch.size} users, {case}", "full R[users] @ S",
                 f"index n={n_last}, k={k}", full_seconds, index_seconds,
                 f"different outputs by design: {overlap:.0%} of the full top-50 also in the index's")
 

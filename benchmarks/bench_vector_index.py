@@ -10,20 +10,11 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.timing import best_time, result_row
 from course.recall.vector_index import IVFIndex, exact_top_k, recall_at_k_vs_exact
 from course.seed import set_seed
 
 K = 10
-
-
-def _best_time(function, repeats: int) -> tuple[float, object]:
-    """Fastest of ``repeats`` runs (least disturbed by other processes) and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def _clustered_vectors(rng, n_points: int, n_centres: int, dim: int) -> np.ndarray:
@@ -58,12 +49,11 @@ def _run(quick: bool) -> list[dict]:
     case = f"{n_queries} queries x {n_items} items, dim {dim}, k={K}"
     rows = []
 
-    naive_seconds, naive = _best_time(lambda: _naive_top_k(queries, items, K), 1)  # slow: once
-    exact_seconds, (exact, _) = _best_time(lambda: exact_top_k(queries, items, K), repeats)
-    rows.append(dict(benchmark="exact top-k", case=case, baseline="per-query loop + full argsort",
+    naive, naive_seconds = best_time(lambda: _naive_top_k(queries, items, K), 1)  # slow: once
+    (exact, _), exact_seconds = best_time(lambda: exact_top_k(queries, items, K), repeats)
+    rows.append(result_row(benchmark="exact top-k", case=case, baseline="per-query loop + full argsort",
                      contender="exact_top_k (chunked matmul + argpartition)",
                      baseline_seconds=naive_seconds, contender_seconds=exact_seconds,
-                     ratio=naive_seconds / exact_seconds,
                      note=f"recall vs naive {recall_at_k_vs_exact(exact, naive):.4f}"))
 
     start = time.perf_counter()
@@ -72,11 +62,10 @@ def _run(quick: bool) -> list[dict]:
     for n_probe in (1, 4, 16, 64):
         if n_probe > n_lists:
             continue
-        seconds, (found, _) = _best_time(lambda: ivf.search(queries, K, n_probe=n_probe), repeats)
-        rows.append(dict(benchmark="IVF vs exact", case=f"{case}, n_lists={n_lists}, n_probe={n_probe}",
+        (found, _), seconds = best_time(lambda: ivf.search(queries, K, n_probe=n_probe), repeats)
+        rows.append(result_row(benchmark="IVF vs exact", case=f"{case}, n_lists={n_lists}, n_probe={n_probe}",
                          baseline="exact_top_k", contender="IVFIndex.search",
                          baseline_seconds=exact_seconds, contender_seconds=seconds,
-                         ratio=exact_seconds / seconds,
                          note=f"recall@{K} vs exact {recall_at_k_vs_exact(found, exact):.3f}; "
                               f"fit (k-means) {fit_seconds:.2f}s"))
 
@@ -86,10 +75,10 @@ def _run(quick: bool) -> list[dict]:
         return rows
     flat = faiss.IndexFlatIP(dim)
     flat.add(items)
-    faiss_seconds, (_, faiss_exact) = _best_time(lambda: flat.search(queries, K), repeats)
-    rows.append(dict(benchmark="exact top-k", case=case, baseline="faiss IndexFlatIP",
+    (_, faiss_exact), faiss_seconds = best_time(lambda: flat.search(queries, K), repeats)
+    rows.append(result_row(benchmark="exact top-k", case=case, baseline="faiss IndexFlatIP",
                      contender="exact_top_k", baseline_seconds=faiss_seconds,
-                     contender_seconds=exact_seconds, ratio=faiss_seconds / exact_seconds,
+                     contender_seconds=exact_seconds,
                      note=f"recall vs faiss {recall_at_k_vs_exact(exact, faiss_exact):.4f}"))
     quantiser = faiss.IndexFlatIP(dim)
     faiss_ivf = faiss.IndexIVFFlat(quantiser, dim, n_lists, faiss.METRIC_INNER_PRODUCT)
@@ -97,12 +86,11 @@ def _run(quick: bool) -> list[dict]:
     faiss_ivf.add(items)
     for n_probe in (1, 4, 16):
         faiss_ivf.nprobe = n_probe
-        faiss_seconds, (_, found) = _best_time(lambda: faiss_ivf.search(queries, K), repeats)
-        ours_seconds, (ours, _) = _best_time(lambda: ivf.search(queries, K, n_probe=n_probe), repeats)
-        rows.append(dict(benchmark="IVF vs faiss", case=f"{case}, n_lists={n_lists}, n_probe={n_probe}",
+        (_, found), faiss_seconds = best_time(lambda: faiss_ivf.search(queries, K), repeats)
+        (ours, _), ours_seconds = best_time(lambda: ivf.search(queries, K, n_probe=n_probe), repeats)
+        rows.append(result_row(benchmark="IVF vs faiss", case=f"{case}, n_lists={n_lists}, n_probe={n_probe}",
                          baseline="faiss IndexIVFFlat", contender="IVFIndex.search",
                          baseline_seconds=faiss_seconds, contender_seconds=ours_seconds,
-                         ratio=faiss_seconds / ours_seconds,
                          note=f"recall@{K}: faiss {recall_at_k_vs_exact(found, exact):.3f}, "
                               f"ours {recall_at_k_vs_exact(ours, exact):.3f}"))
     return rows
