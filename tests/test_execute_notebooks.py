@@ -55,7 +55,7 @@ def test_executes_in_place_and_skips_checkpoints(tmp_path, capsys, monkeypatch):
     assert text == f"42 1 nbs\n{REPO_ROOT / 'course' / '__init__.py'}\n{sys.executable}\n"
     assert [c.execution_count for c in notebook.cells] == [1, 2]
     assert "execution" not in notebook.cells[0].metadata and "widgets" not in notebook.metadata
-    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.metadata.kernelspec.name == "recsys-course"
     nbformat.validate(notebook)
 
 

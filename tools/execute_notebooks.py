@@ -10,17 +10,21 @@ What it does, and why:
 
 * Notebooks are found under the given folder (or taken as given), sorted by path, and
   ``.ipynb_checkpoints`` folders are skipped.
-* Each runs top to bottom with nbclient on the **current Python** (kernel ``python3``, started
-  with ``sys.executable`` whatever kernelspecs the machine has), with the notebook's folder as
+* Each runs top to bottom with nbclient on the **current Python** (kernel ``recsys-course``, started
+  with ``sys.executable`` whatever kernelspecs the machine has; the notebooks name the
+  course's kernel, ``recsys-course``, which ``make lab`` registers), with the notebook's folder as
   working directory, so relative paths behave as in JupyterLab.
-* The kernel's environment is this process's plus ``COURSE_QUIET=1``: the course's training
-  loops turn their progress bars off, because a tqdm bar (its timings, its widget ids) would
-  make the stored outputs differ on every run and nbval could never match them. Run nbval with
-  ``COURSE_QUIET=1`` too. ``PYTHONPATH`` entries are made absolute and the repository root is
+* The kernel's environment is this process's plus the numeric-kernel pins of
+  ``course/reproducibility.py`` (torch's CPU capability, MKL/OpenBLAS kernels, one thread:
+  that module says why) and ``COURSE_QUIET=1``: the course's training loops turn their
+  progress bars off, because a tqdm bar (its timings, its widget ids) would make the stored
+  outputs differ on every run and nbval could never match them. The root ``conftest.py`` sets
+  the same for nbval. ``PYTHONPATH`` entries are made absolute and the repository root is
   prepended, so ``import course`` works from the notebook's folder without an install.
 * Before saving, volatile metadata is dropped: per-cell ``execution`` timings (and
   JupyterLab's ``ExecuteTime``) and the notebook-level ``widgets`` state, whose random model
-  ids change on every run. The kernelspec is set to ``python3``. Diffs then show only outputs
+  ids change on every run. The kernelspec is set to ``recsys-course``, so JupyterLab starts
+  the course's kernel (with the pins) when a learner opens the notebook. Diffs then show only outputs
   that really changed.
 * It stops at the first error, prints which notebook and cell failed, exits 1 and leaves that
   notebook's file untouched (a half-executed notebook is never written). Cells tagged
@@ -29,6 +33,7 @@ What it does, and why:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -42,13 +47,22 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from traitlets import default
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+KERNELSPEC = {"name": "recsys-course", "display_name": "Recsys course (.venv)", "language": "python"}
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
 VOLATILE_NOTEBOOK_METADATA = ("widgets",)
 
 
+def _load_reproducibility():
+    """course/reproducibility.py from its file: importing `course` would load torch here."""
+    spec = importlib.util.spec_from_file_location("_course_reproducibility",
+                                                  REPO_ROOT / "course" / "reproducibility.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class CurrentPythonKernelSpecs(KernelSpecManager):
-    """Resolve ``python3`` to this interpreter, not to a kernel.json found on the machine."""
+    """Resolve ``recsys-course`` to this interpreter, not to a kernel.json found on the machine."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         if kernel_name != KERNELSPEC["name"]:
@@ -104,10 +118,9 @@ def strip_volatile_metadata(notebook: nbformat.NotebookNode) -> nbformat.Noteboo
 
 
 def kernel_environment() -> dict[str, str]:
-    """This process's environment, plus COURSE_QUIET=1 and an absolute PYTHONPATH."""
-    env = dict(os.environ)
+    """This process's environment, plus the kernel pins, COURSE_QUIET=1 and an absolute PYTHONPATH."""
+    env = _load_reproducibility().pin_environment(dict(os.environ))
     env["COURSE_QUIET"] = "1"
-    env.setdefault("OMP_NUM_THREADS", "1")   # as in conftest.py: torch on one OpenMP thread
     # The kernel runs in the notebook's folder: a relative entry such as "." would point there.
     entries = [str(REPO_ROOT)] + [str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(entries))
