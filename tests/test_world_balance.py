@@ -10,7 +10,7 @@ from course import world as W
 from course.recall import ItemCF, top_n_per_row
 from course.recall.cf_index import remove_seen
 from course.world.balance import (gini, interest_balance, mean_pairwise_jaccard, platform_rates,
-                                  servable_items, variance_shares)
+                                  served_ctr, servable_items, variance_shares)
 
 
 # ------------------------------------------------------------------ the targets (issue)
@@ -138,6 +138,14 @@ def test_platform_rates_equal_a_direct_pandas_computation(tiny_world):
     assert rates.loc["CTR", "Tenrec QK-video"] == 0.288 and rates.loc["CTR", "Ali-CCP"] == 0.04
     assert np.isnan(rates.loc["collect|click", "Tenrec QK-video"])
     assert list(rates.columns) == ["world", "Tenrec QK-video", "KuaiRand-Pure", "Ali-CCP"]
+
+
+def test_served_ctr_orders_floor_baseline_ceiling(tiny_world):
+    ctr = served_ctr(tiny_world, seed=2)
+    assert list(ctr.index) == ["random", "logging", "oracle"]
+    assert ctr["random"] < ctr["logging"] < ctr["oracle"], ctr
+    env = tiny_world.environment(seed=2)                                  # the same day, by hand
+    assert ctr["oracle"] == env.step(W.oracle_policy(env)).impressions["click"].mean()
 
 
 def test_gini_extremes():
