@@ -176,4 +176,6 @@ def test_bad_inputs(tiny_world):
         interest_balance(tiny_world, seed=-1)
     with pytest.raises(TypeError, match="World"):
         platform_rates("small")
+    with pytest.raises(TypeError, match="World"):
+        interest_balance("small")
     assert W.interest_balance is interest_balance and W.platform_rates is platform_rates

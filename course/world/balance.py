@@ -96,6 +96,11 @@ def mean_pairwise_jaccard(mask: np.ndarray) -> float:
     return float((inter[upper] / union[upper]).mean())
 
 
+def _check_world(world):
+    if not isinstance(getattr(world, "impressions", None), pd.DataFrame):
+        raise TypeError(f"world must be a course.world.World, got {type(world).__name__}")
+
+
 def _check_int(name, value, low):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -134,6 +139,7 @@ def interest_balance(world, day: int | None = None, n_users: int = 400, k: int =
     -------
     InterestBalance
     """
+    _check_world(world)
     n_days = world.config.n_days
     day = n_days - 1 if day is None else _check_int("day", day, 0)
     if day >= n_days:
@@ -203,8 +209,7 @@ def platform_rates(world) -> pd.DataFrame:
     DataFrame indexed by metric (8 rows), columns ``world`` then one per published dataset
     (``Tenrec QK-video``, ``KuaiRand-Pure``, ``Ali-CCP``; NaN where it has no figure).
     """
-    if not hasattr(world, "impressions") or not isinstance(world.impressions, pd.DataFrame):
-        raise TypeError(f"world must be a course.world.World, got {type(world).__name__}")
+    _check_world(world)
     imp = world.impressions
     clicked = imp[imp["click"] == 1]
     rates = {"CTR": imp["click"].mean()}
