@@ -21,3 +21,6 @@ __all__ += ["split_by_day", "leave_last_out"]
 from course.world.policies import oracle_policy, random_policy  # noqa: E402
 
 __all__ += ["oracle_policy", "random_policy"]
+from course.world.balance import interest_balance, platform_rates, served_ctr  # noqa: E402
+
+__all__ += ["interest_balance", "platform_rates", "served_ctr"]
