@@ -211,3 +211,209 @@ def test_split_modules_keep_the_old_import_path():
     assert exercises.summarize is compare.summarize
     assert compare.difference({"a": 1}, {"a": 2}, rtol=0, atol=0) == "at key 'a': expected 1, got 2"
     assert compare.answer_difference(5.0, 0.05, tolerance=None).endswith("Answer as a fraction.)")
+
+
+# =========================================================================== the registry
+# The notebooks call check("02a.1", my_function); the references live in course.exercises.
+import json
+import re
+import types
+from pathlib import Path
+
+import pandas as pd
+import scipy.sparse as sp
+from scipy import stats
+
+from course.exercises import check, get_exercise, known_ids
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+SOLUTIONS = REPO / "solutions"
+
+
+def test_unknown_id_lists_the_known_ids():
+    with pytest.raises(ValueError, match="unknown exercise id '02z.1'") as error:
+        check("02z.1", 1)
+    for exercise_id in known_ids():
+        assert exercise_id in str(error.value)
+    with pytest.raises(ValueError, match="known ids"):
+        check(None, 1)
+
+
+def test_ids_name_a_notebook_and_every_chapter_registers():
+    prefixes = {get_exercise(i).notebook_prefix for i in known_ids()}
+    assert prefixes == {"00", "01", "02a", "02b", "02c", "02d"}
+    for prefix in prefixes:
+        assert len(list(NOTEBOOKS.glob(f"{prefix}_*.ipynb"))) == 1, prefix
+
+
+def test_check_asks_for_the_notebook_data_it_needs():
+    with pytest.raises(TypeError, match=r"takes update_recall=update_recall; missing: update_recall"):
+        check("02c.2", 0.5)
+    with pytest.raises(TypeError, match="unexpected: world"):
+        check("01.3", 0.5, world=None)
+    with pytest.raises(TypeError, match="expects your function itself"):
+        check("02a.1", np.eye(3))
+
+
+def test_not_attempted_is_deterministic_and_skips_the_reference(capsys):
+    def item_cosine(R):
+        raise NotImplementedError
+
+    first = check("02a.1", item_cosine)
+    second = check("02a.1", item_cosine)
+    # the answer exercise needs data, but a blank answer must not evaluate the reference
+    blank = check("02c.2", ..., update_recall=None)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == out[1] == ("✏️ 02a.1 item_cosine: not attempted yet (it raises NotImplementedError). "
+                                "Write your solution, then run this cell again.")
+    assert out[2].startswith("✏️ 02c.2: not attempted yet (the answer is still empty)")
+    assert first == second and first.status == blank.status == "not attempted"
+
+
+def test_wrong_attempts_fail_without_showing_the_reference(capsys):
+    wrong = check("02d.3", 10.0)
+    out = capsys.readouterr().out
+    assert not wrong.passed and "10 is too low" in out and "Hint:" in out
+    assert "14.4" not in out                                       # the expected value stays hidden
+
+    def ctr_by_position(positions, clicks, n_positions):
+        return np.zeros(n_positions)                               # forgets NaN and the clicks
+
+    result = check("00.1", ctr_by_position)
+    assert result.status == "failed" and "00.1 ctr_by_position: case 1 of 20 failed" in result.message
+
+
+# =========================================================================== model answers
+# solutions/<notebook>.md holds one "## <id> — title" section per exercise. The python blocks of
+# a registered id are run here, in order, in one namespace per file, with small stand-ins for
+# the notebook state they use; each block ends with the notebook's check call.
+
+def solution_sections(path: Path) -> dict[str, list[str]]:
+    """{exercise id: [python code blocks]} of one solutions file (think exercises included)."""
+    sections, current = {}, None
+    for part in re.split(r"^(## .*)$", path.read_text(encoding="utf-8"), flags=re.M):
+        heading = re.match(r"## (\d\d[a-z]?\.\d+)\b", part)
+        if heading:
+            current = heading.group(1)
+            sections.setdefault(current, [])
+        elif current is not None:
+            sections[current] += re.findall(r"^```python\n(.*?)^```", part, flags=re.M | re.S)
+    return sections
+
+
+def notebook_state(prefix: str) -> dict:
+    """Small stand-ins for the notebook variables the model answers of one notebook read."""
+    rng = np.random.default_rng(0)
+    state = {"np": np, "pd": pd, "sp": sp, "stats": stats}
+    if prefix == "00":
+        n = 400
+        impressions = pd.DataFrame({"day": rng.integers(0, 6, n), "item_id": rng.integers(0, 30, n),
+                                    "click": rng.integers(0, 2, n)})
+        items = pd.DataFrame({"item_id": np.arange(30), "note_type": rng.choice(["image", "video"], 30)})
+        state["world"] = types.SimpleNamespace(impressions=impressions, items=items)
+    elif prefix == "02a":
+        from course.recall import UserCF, user_to_last_items
+
+        n_users, n_items, n = 40, 30, 600
+        log = pd.DataFrame({"user": rng.integers(0, n_users, n), "item": rng.integers(0, n_items, n),
+                            "weight": rng.integers(1, 4, n).astype(float), "time": rng.permutation(n)})
+        R = sp.csr_matrix((log["weight"], (log["user"], log["item"])), shape=(n_users, n_items))
+        truth = np.argsort(-rng.random((10, n_items)), axis=1)[:, :10]
+
+        def top_unblocked(scores):
+            dense = scores.toarray() if sp.issparse(scores) else np.asarray(scores)
+            return np.argsort(-dense, axis=1, kind="stable")[:, :20]
+
+        def recall_vs_truth(recommended, k):
+            return (recommended[:, :k, None] == truth[:, None, :k]).any(-1).sum(1).mean() / k
+
+        state.update(log=log, R=R, n_users=n_users, eval_users=np.arange(10), top_unblocked=top_unblocked,
+                     recall_vs_truth=recall_vs_truth, USERCF_NEIGHBOURS=5, N_RECALL=10,
+                     UserCF=UserCF, user_to_last_items=user_to_last_items)
+    elif prefix == "02b":
+        item_clicks = rng.integers(0, 100, 50)
+        state.update(item_clicks=item_clicks, head=np.argsort(-item_clicks, kind="stable")[:5])
+    elif prefix == "02c":
+        state["update_recall"] = {"frozen": [0.5, 0.5], "full only": [0.6, 0.62], "incremental": [0.55, 0.6]}
+    return state
+
+
+@pytest.mark.parametrize("prefix", ["00", "01", "02a", "02b", "02c", "02d"])
+def test_model_answers_pass_their_checks(prefix, capsys):
+    (path,) = SOLUTIONS.glob(f"{prefix}_*.md")
+    sections = solution_sections(path)
+    ids = [i for i in known_ids() if get_exercise(i).notebook_prefix == prefix]
+    results = {}
+
+    def recording_check(exercise_id, value, **data):
+        results[exercise_id] = check(exercise_id, value, verbose=False, **data)
+        return results[exercise_id]
+
+    namespace = notebook_state(prefix) | {"check": recording_check}
+    for exercise_id in ids:
+        blocks = sections.get(exercise_id)
+        assert blocks, f"{path.name} has no model answer code for {exercise_id}"
+        for block in blocks:
+            assert f'check("{exercise_id}"' in block, f"{exercise_id}'s model answer must end with its check"
+            exec(compile(block, f"{path.name}:{exercise_id}", "exec"), namespace)
+        assert results[exercise_id].passed, results[exercise_id].message
+
+
+def test_every_exercise_is_checked_once_in_its_notebook_and_answered():
+    for exercise_id in known_ids():
+        prefix = get_exercise(exercise_id).notebook_prefix
+        (notebook,) = NOTEBOOKS.glob(f"{prefix}_*.ipynb")
+        code = "\n".join("".join(cell["source"]) for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                         if cell["cell_type"] == "code")
+        assert len(re.findall(rf'\bcheck\("{re.escape(exercise_id)}"', code)) == 1, (exercise_id, notebook.name)
+        (solutions,) = SOLUTIONS.glob(f"{notebook.stem}.md")
+        assert exercise_id in solution_sections(solutions), (exercise_id, solutions.name)
+
+
+def test_every_think_exercise_has_a_written_answer():
+    # A section without a registered check (a "think" exercise) needs prose, not just code.
+    for path in sorted(SOLUTIONS.glob("0*.md")):
+        for exercise_id, _ in solution_sections(path).items():
+            if exercise_id in known_ids():
+                continue
+            text = re.split(rf"^## {re.escape(exercise_id)}\b.*$", path.read_text(encoding="utf-8"), flags=re.M)[1]
+            prose = re.sub(r"```.*?```", "", text.split("\n## ")[0], flags=re.S)
+            assert prose.count(". ") >= 3, f"{path.name} {exercise_id}: write a 3-8 sentence answer"
+
+
+# =========================================================================== give-aways
+def giveaways(notebook_dir: Path) -> list[str]:
+    """What in the notebooks gives an answer away: reference code, direct checks, solution cells."""
+    found = []
+    for notebook in sorted(Path(notebook_dir).glob("*.ipynb")):
+        for number, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
+            source = "".join(cell["source"])
+            where = f"{notebook.name} cell {number}"
+            if re.search(r"^#+ *Solutions?\b", source, flags=re.M):
+                found.append(f"{where}: a Solutions cell")
+            if cell["cell_type"] != "code":
+                continue
+            if re.search(r"\bdef reference_\w*|\breference(_\w+)? *(:?=)", source):
+                found.append(f"{where}: defines a reference")
+            if re.search(r"\bcheck_(answer|function)\(", source):
+                found.append(f"{where}: calls check_answer/check_function with the reference in the notebook")
+            if cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
+                found.append(f"{where}: a hidden code cell (it still renders on GitHub)")
+    return found
+
+
+def test_notebooks_hold_no_answers():
+    assert giveaways(NOTEBOOKS) == []
+
+
+def test_giveaway_scan_finds_reference_code_and_solution_cells(tmp_path):
+    cells = [{"cell_type": "code", "metadata": {}, "source": ["check_answer(answer, reference := 0.5)"]},
+             {"cell_type": "code", "metadata": {}, "source": ["def reference_ctr(x):\n", "    return x"]},
+             {"cell_type": "code", "metadata": {"jupyter": {"source_hidden": True}},
+              "source": ["# Solutions (expand to read)\n", "check(\"00.1\", f)"]},
+             {"cell_type": "code", "metadata": {}, "source": ["check(\"00.1\", ctr_by_position)"]}]
+    (tmp_path / "x.ipynb").write_text(json.dumps({"cells": cells}), encoding="utf-8")
+    found = giveaways(tmp_path)
+    assert [line.split(":")[0] for line in found] == ["x.ipynb cell 0", "x.ipynb cell 0", "x.ipynb cell 1",
+                                                      "x.ipynb cell 2", "x.ipynb cell 2"]

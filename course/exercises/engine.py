@@ -1,7 +1,8 @@
-"""Self-checking exercises: compare a learner's function or answer with a reference.
+"""The check engine: compare a learner's function or answer with a reference.
 
-Every notebook ends with exercises. The learner writes a function (or computes a number) and
-runs a check cell::
+The notebooks call :func:`course.exercises.check` with an exercise id; the registry
+(:mod:`course.exercises.registry`) looks the exercise up and calls the two checks below, which
+stay public so that a teacher can write exercises of their own::
 
     check_function(my_cosine, reference_cosine, make_case, hint="normalise both vectors")
     check_answer(my_ctr, expected_ctr, hint="clicks / impressions")
