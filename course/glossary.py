@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["COLUMNS", "DEFAULT_CSV", "load_glossary", "show_glossary", "glossary_markdown"]
+__all__ = ["COLUMNS", "DEFAULT_CSV", "load_glossary", "show_glossary", "glossary_markdown",
+           "chapter_glossary"]
 
 COLUMNS = ["term", "chinese", "definition", "chapter"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,38 @@ def show_glossary(chapter: str | None = None, path: str | Path | None = None) ->
             raise ValueError(f"no glossary chapter starts with {chapter!r}; chapters: {sorted(set(table.chapter))}")
         table = table[mask]
     return _sorted(table)
+
+
+def chapter_glossary(chapter: str, path: str | Path | None = None):
+    """The terms a chapter teaches, as a Markdown table for the end of its notebook.
+
+    Rendered as Markdown (not a DataFrame) so the long definitions wrap and read like the
+    rest of the notebook, in JupyterLab and on GitHub alike.
+
+    Parameters
+    ----------
+    chapter : str
+        A prefix such as ``"02"`` (see :func:`show_glossary`).
+    path : str or Path, optional
+        Glossary CSV (default: the repository's).
+
+    Returns
+    -------
+    IPython.display.Markdown
+        Its ``.data`` is the Markdown text: one row per term (term, 中文, definition).
+
+    Examples
+    --------
+    >>> print(chapter_glossary("06").data.splitlines()[2])
+    | diversity | 多样性 | How different the items in a list are from each other; reranking trades it against relevance. |
+    """
+    from IPython.display import Markdown
+
+    table = show_glossary(chapter, path)
+    lines = ["| Term | 中文 | Definition |", "|---|---|---|"]
+    lines += [f"| {_cell(row.term)} | {_cell(row.chinese)} | {_cell(row.definition)} |"
+              for row in table.itertuples(index=False)]
+    return Markdown("\n".join(lines))
 
 
 def _sorted(table: pd.DataFrame) -> pd.DataFrame:

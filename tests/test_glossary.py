@@ -95,3 +95,12 @@ def test_load_rejects_wrong_columns_and_missing_file(tmp_path):
         load_glossary(path)
     with pytest.raises(ValueError, match="not found"):
         load_glossary(tmp_path / "missing.csv")
+
+
+def test_chapter_glossary_is_a_markdown_table_of_the_chapters_terms():
+    from course.glossary import chapter_glossary
+
+    text = chapter_glossary("02").data
+    rows = text.splitlines()[2:]
+    assert [r.split(" | ")[0].lstrip("| ") for r in rows] == show_glossary("02").term.tolist()
+    assert all(r.startswith("| ") and r.endswith(" |") for r in rows)
