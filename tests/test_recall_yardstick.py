@@ -76,7 +76,8 @@ def test_naive_loop_recomputes_a_random_channel(ys, tiny_world):
             recall_c.append(len(set(got) & c) / len(c))
             hit.append(bool(set(got) & c))
         if len(got) > 1:
-            pairs.append(np.mean([category[a] != category[b] for j, a in enumerate(got) for b in got[j + 1:]]))
+            pairs.append(np.mean([category[a] != category[b]
+                                  for j, a in enumerate(got) for b in got[j + 1:]]))
         p = tiny_world.oracle.click_probability(np.full(len(got), u), np.array(got, dtype=int), day=DAY)
         slots += [(i in head, pi if i in servable else 0.0, i in servable and i not in s)
                   for i, pi in zip(got, p)]
@@ -88,7 +89,7 @@ def test_naive_loop_recomputes_a_random_channel(ys, tiny_world):
     assert row["coverage"] == pytest.approx(len(covered) / len(servable))
     assert row["diversity"] == pytest.approx(np.mean(pairs))
     head_hits, p_sum, allowed = (np.sum(col) for col in zip(*slots))
-    assert row["head_share"] == pytest.approx(head_hits / lists.size)
+    assert row["head_share"] == pytest.approx(head_hits / len(slots))
     assert row["mean_true_p"] == pytest.approx(p_sum / lists.size)
     assert row["allowed_share"] == pytest.approx(allowed / lists.size)
 
@@ -215,4 +216,5 @@ def test_itemcf_beats_popularity_on_the_small_world(small_world):
     table = compare(ys, {"ItemCF": itemcf}, k=50)
     ours, popular = table.loc["ItemCF", "recall_vs_oracle"], table.loc["popularity", "recall_vs_oracle"]
     assert ours > popular, f"recall vs oracle@50: ItemCF {ours:.4f}, popularity {popular:.4f}"
-    assert table.loc["random", "recall_vs_oracle"] < popular < ours < table.loc["oracle", "recall_vs_oracle"] == 1.0
+    assert table.loc["random", "recall_vs_oracle"] < popular
+    assert table.loc["oracle", "recall_vs_oracle"] == 1.0

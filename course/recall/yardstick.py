@@ -1,10 +1,11 @@
 """One yardstick for recall (召回评估): every channel on the same users, day, K and truths.
 
-Chapter 2's notebooks each measured recall their own way (02a day 7 and a truth that grows
-with k, 02b day 8 and 400 users, 02d 300 users and 100 per channel), so their numbers cannot
-be set side by side. :class:`RecallYardstick` fixes all of it once: the day the lists are
-served (models train on the logs of days strictly before it), a seeded user sample, the
-servable notes, and two truths per user:
+Chapter 2's notebooks each measured recall their own way (02a day 7, 02b day 8 and 400
+users, 02c 200 retrieved, 02d 300 users and 100 per channel), so their numbers cannot be set
+side by side; 02a's "recall@k vs oracle" compares a top-k with a true top-k that grows with k,
+an overlap |L ∩ true top-k| / k rather than a recall. :class:`RecallYardstick` fixes it all
+once: the day the lists are served (models train on the logs of days strictly before it), a
+seeded user sample, the servable notes, and two truths per user:
 
 - the oracle's true top-T (T = ``truth_size``, fixed: it does not grow with k) among the
   servable notes the user has not clicked before -- unbiased, but only a simulator has it;
@@ -13,7 +14,9 @@ servable notes, and two truths per user:
   the logging policy chose to show (a note never shown cannot be clicked).
 
 A channel is any callable ``recommend(user_ids, k) -> (n_users, k)`` int array, best first,
--1 padded; the module imports no recall model, so it works for all of them.
+-1 padded; the module imports no recall model, so it works for all of them. Row u of
+``yardstick.exclude`` (csr) is what user ``user_ids[u]`` may not get, e.g.
+``lambda users, k: model.recommend(users, k=k, exclude=ys.exclude)``.
 
 >>> from course import world
 >>> ys = RecallYardstick.from_world(world.load("small"), day=7)        # doctest: +SKIP
@@ -27,7 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from course.metrics import catalogue_coverage, hit_rate_at_k, intra_list_diversity, recall_at_k
+from course.metrics import (catalogue_coverage, hit_matrix, hit_rate_at_k, intra_list_diversity,
+                            recall_at_k)
 from course.metrics._validation import check_positive_int
 from course.seed import as_generator
 
@@ -41,7 +45,9 @@ HEAD_SHARE = 0.2      # the popular head: the top 20 % of servable notes by clic
 class RecallYardstick:
     """The fixed evaluation setting; build it with :meth:`from_world`.
 
-    Attributes (U sampled users, I notes in the world, S servable notes, T = truth_size)
+    U sampled users, I notes in the world, S servable notes, T = truth_size.
+
+    Attributes
     ----------
     day, truth_size, seed : int
     user_ids : ndarray (U,), sorted; row u of every per-user array is user ``user_ids[u]``
@@ -116,11 +122,12 @@ class RecallYardstick:
         else:
             n_users = check_positive_int(n_users, "n_users")
             if n_users > len(population):
-                raise ValueError(f"n_users={n_users} exceeds the {len(population)} users available on day {day}")
+                raise ValueError(f"n_users={n_users} exceeds the {len(population)} users "
+                                 f"available on day {day}")
             user_ids = np.sort(as_generator(seed).choice(population, n_users, replace=False))
 
-        exclude = sparse.csr_matrix((history[user_ids] > 0) + sparse.csr_matrix(
-            np.broadcast_to(~servable_mask, (len(user_ids), n_items))))
+        unservable = sparse.csr_matrix(~servable_mask[None, :])[np.zeros(len(user_ids), dtype=int)]
+        exclude = sparse.csr_matrix((history[user_ids] > 0) + unservable)         # (U, I) bool
         p = world.oracle.click_probability_matrix(user_ids, day=day)              # (U, I)
         served_p = np.where(servable_mask[None, :], p, 0.0)
         truth = _top_allowed(p, exclude, truth_size)
@@ -128,25 +135,31 @@ class RecallYardstick:
         clicks = None
         if day < n_days:
             today = logs[(logs["day"] == day) & (logs["click"] == 1)]
-            row = np.searchsorted(user_ids, today["user_id"].to_numpy())
-            ok = (row < len(user_ids)) & (user_ids[np.minimum(row, len(user_ids) - 1)] == today["user_id"].to_numpy())
-            clicks = sparse.csr_matrix((np.ones(ok.sum(), dtype=bool), (row[ok], today["item_id"].to_numpy()[ok])),
+            row = pd.Index(user_ids).get_indexer(today["user_id"])             # -1: not sampled
+            ok = row >= 0
+            clicks = sparse.csr_matrix((np.ones(ok.sum(), dtype=bool),
+                                        (row[ok], today["item_id"].to_numpy()[ok])),
                                        shape=(len(user_ids), n_items))
-            clicks = sparse.csr_matrix(clicks - clicks.multiply(history[user_ids] > 0))  # re-clicks: not news
+            # a re-click of a note clicked before is not something recall had to find
+            clicks = sparse.csr_matrix(clicks - clicks.multiply(history[user_ids] > 0))
             clicks.eliminate_zeros()
         popularity = np.asarray(history.sum(axis=0)).ravel()
         by_clicks = servable[np.argsort(-popularity[servable], kind="stable")]   # ties: lower id
         head = np.zeros(n_items, dtype=bool)
         head[by_clicks[:int(np.ceil(HEAD_SHARE * len(servable)))]] = True
+        category = world.items["category_id"].to_numpy()
+        for array in (user_ids, servable, truth, served_p, popularity, head, category):
+            array.setflags(write=False)                  # frozen means frozen: no silent edits
         return cls(day, truth_size, int(seed), user_ids, servable, history, exclude, truth, clicks,
-                   served_p, popularity, head, world.items["category_id"].to_numpy())
+                   served_p, popularity, head, category)
 
     # ---------------------------------------------------------------- baselines
     def popularity_baseline(self, user_ids, k: int) -> np.ndarray:
         """The k servable notes most clicked before ``day``, minus each user's own clicks.
 
-        No training, no personalisation: hard to beat on logged clicks (the logging policy
-        showed the popular notes most) and on the head's true P(click); low coverage.
+        Needs no user history (it serves new users too) and, notes of quality being clicked
+        more by everyone, its notes have a far higher true P(click) than random ones; one
+        list for all, so coverage is tiny and head share is 1.
         """
         scores = np.broadcast_to(self.popularity.astype(float), self.served_p.shape)
         return _top_allowed(scores, self._rows(user_ids, "exclude"), k)
@@ -154,13 +167,19 @@ class RecallYardstick:
     def random_baseline(self, user_ids, k: int, seed: int | None = None) -> np.ndarray:
         """k distinct allowed notes drawn uniformly per user (``seed``, default the yardstick's).
 
-        The floor: recall vs oracle ~ k / (allowed notes), maximal coverage and diversity.
+        The floor of accuracy (recall vs oracle ~ k / allowed notes) and the ceiling of
+        coverage and category diversity: no channel should score below it on accuracy.
         """
         noise = as_generator(self.seed if seed is None else seed).random(self.served_p.shape)
         return _top_allowed(noise, self._rows(user_ids, "exclude"), k)
 
     def oracle_baseline(self, user_ids, k: int) -> np.ndarray:
-        """The true top-k by P(click): the ceiling of recall vs oracle and of mean true P."""
+        """The true top-k by P(click) among allowed notes.
+
+        The ceiling of recall vs oracle (1 when k >= T) and of mean true P; not of recall vs
+        clicks (the logs only hold what the logging policy showed), and its diversity is low
+        (a user's true top sits in a few interests).
+        """
         return _top_allowed(self._rows(user_ids, "served_p"), self._rows(user_ids, "exclude"), k)
 
     def _rows(self, user_ids, name):
@@ -182,8 +201,10 @@ class RecallYardstick:
         - ``coverage``         = |S ∩ ∪_u L_u| / |S|
         - ``diversity``        = mean_u share of pairs in L_u of different categories (ILD on
           one-hot categories: cosine distance 1 across categories, 0 within)
-        - ``head_share``       = share of the slots holding a head note (top 20 % of S by clicks)
-        - ``mean_true_p``      = mean over slots of the true P(click), 0 if not servable
+        - ``head_share``       = share of the non-empty slots holding a head note (the top 20 %
+          of S by clicks before ``day``)
+        - ``mean_true_p``      = mean over the U·k slots of the true P(click) (0 for an empty
+          slot or a note not servable: a slot that cannot be served earns nothing)
         - ``allowed_share``    = share of the U·k slots holding an allowed note (not excluded)
 
         Raises TypeError if ``recommend`` is not callable or returns non-integers, ValueError
@@ -208,9 +229,8 @@ class RecallYardstick:
         filled, safe = lists >= 0, np.maximum(lists, 0)
         rows = np.arange(n_users)[:, None]
         row = {"k": k, "n_users": n_users,
-               # recall_at_k divides by |T_u|, which is T unless a user has < T allowed notes
-               "recall_vs_oracle": recall_at_k(lists, self.truth, k) if (self.truth >= 0).all()
-               else float((_hits(lists, self.truth).sum(1) / self.truth_size).mean()),
+               # hits / T, not recall_at_k's hits / |T_u|: they differ if a user has < T allowed notes
+               "recall_vs_oracle": float((hit_matrix(lists, self.truth, k)[0].sum(1) / self.truth_size).mean()),
                "recall_vs_clicks": np.nan, "hit_rate_clicks": np.nan, "users_with_clicks": 0}
         if self.clicks is not None and self.clicks.nnz:
             relevant = np.split(self.clicks.indices, self.clicks.indptr[1:-1])
@@ -220,10 +240,11 @@ class RecallYardstick:
         to_servable = np.full(n_items, -1)
         to_servable[self.servable] = np.arange(len(self.servable))                # id -> column in S
         on_servable = np.where(filled, to_servable[safe], -1)
-        row["coverage"] = catalogue_coverage(on_servable, len(self.servable)) if (on_servable >= 0).any() else 0.0
+        row["coverage"] = (catalogue_coverage(on_servable, len(self.servable))
+                           if (on_servable >= 0).any() else 0.0)
         one_hot = np.eye(self.category.max() + 1)[self.category]                  # (I, n_categories)
-        row["diversity"] = (intra_list_diversity(lists, one_hot) if (filled.sum(1) > 1).any() else np.nan)
-        row["head_share"] = float((self.head[safe] & filled).sum() / lists.size)
+        row["diversity"] = intra_list_diversity(lists, one_hot) if (filled.sum(1) > 1).any() else np.nan
+        row["head_share"] = float(self.head[lists[filled]].mean()) if filled.any() else np.nan
         row["mean_true_p"] = float((self.served_p[rows, safe] * filled).sum() / lists.size)
         allowed = filled & ~np.asarray(self.exclude[rows, safe].todense(), dtype=bool)
         row["allowed_share"] = float(allowed.mean())
@@ -267,6 +288,12 @@ def merge_with_quotas(lists: dict, quotas: dict, k: int) -> np.ndarray:
     Returns
     -------
     ndarray (n_users, k) of int64
+
+    Examples
+    --------
+    >>> merge_with_quotas({"itemcf": np.array([[1, 2, 3]]), "popular": np.array([[2, 9, 8]])},
+    ...                   {"itemcf": 2}, k=4).tolist()      # note 2 is ItemCF's: popular adds 9, 8
+    [[1, 2, 9, 8]]
     """
     k = check_positive_int(k, "k")
     if not isinstance(lists, dict) or not lists:
@@ -274,7 +301,7 @@ def merge_with_quotas(lists: dict, quotas: dict, k: int) -> np.ndarray:
     if not isinstance(quotas, dict) or set(quotas) - set(lists):
         raise ValueError(f"quotas must be a dict over the channels {list(lists)}")
     arrays = [np.asarray(a) for a in lists.values()]
-    if any(a.ndim != 2 or a.dtype.kind not in "iu" or a.shape[0] != arrays[0].shape[0] for a in arrays):
+    if any(a.ndim != 2 or a.dtype.kind not in "iu" or len(a) != len(arrays[0]) for a in arrays):
         raise ValueError("every list must be a 2-D int array with the same number of rows")
     items = np.concatenate(arrays, axis=1).astype(np.int64)                    # (U, sum k_c)
     channel = np.repeat(np.arange(len(arrays)), [a.shape[1] for a in arrays])
@@ -284,8 +311,8 @@ def merge_with_quotas(lists: dict, quotas: dict, k: int) -> np.ndarray:
     np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], 1)
     keep = (items >= 0) & ~repeat
     limit = np.array([quotas.get(name, items.shape[1]) for name in lists])
-    if (limit < 0).any():
-        raise ValueError("quotas must be >= 0")
+    if limit.dtype.kind not in "iu" or (limit < 0).any():
+        raise ValueError(f"quotas must be ints >= 0, got {quotas}")
     for c in range(len(arrays)):                     # a channel's quota counts only its own kept notes
         block = channel == c
         keep[:, block] &= np.cumsum(keep[:, block], axis=1) <= limit[c]
@@ -307,7 +334,3 @@ def _top_allowed(scores, exclude, k: int) -> np.ndarray:
     out = np.where(allowed, order, -1)
     return np.pad(out, ((0, 0), (0, k - out.shape[1])), constant_values=-1)
 
-
-def _hits(lists, truth) -> np.ndarray:
-    """(U, k) bool: slot holds a note of the row's truth (-1 never hits)."""
-    return ((lists[:, :, None] == truth[:, None, :]) & (lists[:, :, None] >= 0)).any(-1)
