@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from course.recall.bloom import (BloomFilter, ExposureFilter, expected_false_positive_rate,
-                                 optimal_n_hashes, splitmix64)
+from course.recall.channels import (BloomFilter, ExposureFilter, expected_false_positive_rate,
+                                    optimal_n_hashes, splitmix64)
 
 
 def splitmix64_python(x):

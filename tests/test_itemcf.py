@@ -1,4 +1,4 @@
-"""ItemCF and the offline/online index (course.recall.itemcf, course.recall.cf_index).
+"""ItemCF and the offline/online index (course.recall.cf.itemcf, course.recall.cf.index).
 
 Compared against: set/loop brute-force twins on seeded random matrices, the note's 3 × 5 toy
 matrix worked out by hand, and the identity "n·k index scoring == full-matrix score restricted
@@ -14,8 +14,8 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
-from course.recall import ItemCF, cosine_item_similarity, item_to_items, score_from_index, user_to_last_items
-from course.recall.cf_index import keep_top_k_per_row, top_n_per_row
+from course.recall.cf import (cosine_item_similarity, item_to_items, ItemCF, keep_top_k_per_row,
+                              score_from_index, top_n_per_row, user_to_last_items)
 
 SEEDS = range(5)
 NOTE_MATRIX = np.array([[5, 3, 0, 0, 2],
@@ -276,12 +276,9 @@ def test_input_validation():
         item_to_items(sp.csr_matrix(np.ones((2, 3))), 1)
 
 
-def test_top_n_unseen_matches_a_dense_loop_and_cf_index_reexports_it():
-    import course.recall.cf_index as cf_index
-    import course.recall.top_n as top_n
+def test_top_n_unseen_matches_a_dense_loop():
+    import course.recall.cf.top_n as top_n
 
-    for name in top_n.__all__:
-        assert getattr(cf_index, name) is getattr(top_n, name)
     scores = sp.random(6, 9, density=0.5, random_state=1, format="csr")
     seen = sp.random(6, 9, density=0.3, random_state=2, format="csr")
     dense, dense_seen = scores.toarray(), seen.toarray() != 0
@@ -297,7 +294,7 @@ def test_top_n_unseen_matches_a_dense_loop_and_cf_index_reexports_it():
 def test_top_n_per_row_matches_a_per_row_sort_on_rows_of_very_different_lengths(seed):
     # row lengths from 0 to ~2000: the threshold step groups rows by length, and small blocks
     # force several padded tables per group
-    from course.recall.top_n import _nth_largest_per_row
+    from course.recall.cf.top_n import _nth_largest_per_row
     rng = np.random.default_rng(seed)
     lengths = np.concatenate([[0, 1, 5], rng.integers(0, 40, 50), rng.integers(200, 2000, 5)])
     dense = np.zeros((lengths.size, 2500))

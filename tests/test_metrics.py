@@ -31,7 +31,7 @@ from course.metrics import (
     recall_at_k,
     reliability_bins,
 )
-from course.recall import ItemCF
+from course.recall.cf import ItemCF
 
 SEEDS = range(6)
 

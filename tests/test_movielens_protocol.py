@@ -1,4 +1,4 @@
-"""The MovieLens-100K protocol of Microsoft Recommenders (course.recall.movielens_protocol).
+"""The MovieLens-100K protocol of Microsoft Recommenders (course.evaluation.movielens).
 
 Compared against: literal pandas re-implementations of both versions of recommenders'
 ``python_stratified_split``, the split sizes their SAR notebook prints (74,992 / 25,008 ratings,
@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course.recall import ItemCF, evaluate_top_k, popularity_recommend, split_matrices, stratified_split
-from course.recall.movielens_protocol import (PUBLISHED_MOVIELENS_100K, fit_and_recommend,
-                                              movielens_benchmark_table)
+from course.evaluation.movielens import (PUBLISHED_MOVIELENS_100K, evaluate_top_k, fit_and_recommend,
+                                         movielens_benchmark_table, popularity_recommend, split_matrices,
+                                         stratified_split)
+from course.recall.cf import ItemCF
 
 
 def synthetic_ratings(seed=0, n_users=25):

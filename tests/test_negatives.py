@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-from course.recall.negatives import (exposed_unclicked_pool, hard_negative_pool, make_negative_sampler,
-                                     mix_negatives, popularity_negatives, popularity_probabilities,
-                                     sample_from_pool)
+from course.recall.two_tower import (exposed_unclicked_pool, hard_negative_pool,
+                                     make_negative_sampler, mix_negatives, popularity_negatives,
+                                     popularity_probabilities, sample_from_pool)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 0.75, 1.0])

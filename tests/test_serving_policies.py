@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-from course.recall.serving_policies import _occurrence, gumbel_top_k, noisy_ranking_policy
+from course.world.serving_policies import _occurrence, gumbel_top_k, noisy_ranking_policy
 
 
 def test_zero_temperature_is_the_exact_top_k():

@@ -1,4 +1,4 @@
-"""Swing (course.recall.swing) against a set-based brute force, hand cases and the small-circle
+"""Swing (course.recall.cf.swing) against a set-based brute force, hand cases and the small-circle
 property that motivates it (小圈子: ItemCF is fooled, Swing is not)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from course.recall import ItemCF, Swing, swing_similarity
+from course.recall.cf import ItemCF, Swing, swing_similarity
 
 SEEDS = range(5)
 

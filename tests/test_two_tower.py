@@ -6,13 +6,12 @@ import pytest
 import torch
 
 from course.metrics import recall_at_k
-from course.recall.negatives import make_negative_sampler
-from course.recall.two_tower import Tower, TwoTowerConfig, TwoTowerModel, encode, recommend
-from course.recall.two_tower_features import (TowerFeatures, id_features, movielens_features,
-                                              quantile_buckets, world_features)
-from course.recall.two_tower_losses import (in_batch_softmax_loss, listwise_softmax_loss,
-                                            log_sampling_probability, make_loss_fn, pointwise_loss,
-                                            triplet_hinge_loss, triplet_logistic_loss)
+from course.recall.two_tower import (encode, id_features, in_batch_softmax_loss,
+                                     listwise_softmax_loss, log_sampling_probability, make_loss_fn,
+                                     make_negative_sampler, movielens_features, pointwise_loss,
+                                     quantile_buckets, recommend, Tower, TowerFeatures,
+                                     triplet_hinge_loss, triplet_logistic_loss, TwoTowerConfig,
+                                     TwoTowerModel, world_features)
 from course.training import train
 
 
@@ -246,7 +245,7 @@ def test_world_features_use_only_the_given_logs(tiny_world):
 
 def test_movielens_features_match_the_tables():
     from course.datasets import movielens_100k
-    from course.recall.movielens_protocol import split_matrices
+    from course.evaluation.movielens import split_matrices
     movielens = movielens_100k()
     train_matrix, _, user_ids, item_ids = split_matrices(movielens.ratings)
     users, items = movielens_features(movielens, user_ids, item_ids, train_matrix)

@@ -1,4 +1,4 @@
-"""UserCF (course.recall.usercf) against set/loop brute-force twins and the popularity property."""
+"""UserCF (course.recall.cf.usercf) against set/loop brute-force twins and the popularity property."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from course.recall import UserCF, user_similarity
+from course.recall.cf import UserCF, user_similarity
 
 SEEDS = range(5)
 

@@ -289,7 +289,7 @@ def test_small_circles_fool_itemcf_but_not_swing(small_world):
     """The signal budget's circle item: ItemCF's most similar pairs are spurious circle
     pairs (notes from unrelated categories bound only by a social group); Swing's are not."""
     import scipy.sparse as sp
-    from course.recall import ItemCF, Swing
+    from course.recall.cf import ItemCF, Swing
 
     clicks = small_world.impressions.query("click == 1")
     matrix = sp.csr_matrix((np.ones(len(clicks)), (clicks.user_id, clicks.item_id)),

@@ -1,33 +1,23 @@
 """Sparse top-N per row: the selection every recall model ends with (ItemCF, Swing, UserCF,
-the n·k index scoring of :mod:`course.recall.cf_index`).
+the n·k index scoring of :mod:`course.recall.cf.index`).
 
 From a sparse (users x items) score matrix, keep each row's ``n`` best strictly positive
 entries, best first, padded with ``-1`` (score ``0``) when a row has fewer; ties go to the
 smaller column index, so results are deterministic. One sort over the stored entries, no loop
 over rows; a linear-time ``np.partition`` first drops most entries on wide rows.
 
-Separate from :mod:`course.recall.cf_index` because it is array machinery with no
-recommender idea in it: that module keeps the note's offline indexes and online scoring, and
-re-exports these names.
+Separate from :mod:`course.recall.cf.index` because it is array machinery with no
+recommender idea in it: that module keeps the note's offline indexes and online scoring.
 """
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_positive_int", "top_n_per_row", "first_n_per_row", "keep_top_k_per_row",
+from course._checks import check_positive_int
+
+__all__ = ["top_n_per_row", "first_n_per_row", "keep_top_k_per_row",
            "remove_seen", "top_n_unseen"]
-
-
-def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int if it is an integer >= 1, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def top_n_per_row(scores, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Collaborative-filtering recall (协同过滤召回) as served: input checks, the two offline indexes
 and the online n·k scoring of the note (Part 2, section 1.1). The sparse top-N selection they
-end with is :mod:`course.recall.top_n` (its names are re-exported here).
+end with is :mod:`course.recall.cf.top_n`.
 
 The note's serving recipe for ItemCF (线上召回):
 
@@ -31,10 +31,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-# The sparse top-N machinery is its own module; re-exported because every recall module (and
-# the notebooks) import it from here.
-from course.recall.top_n import (check_positive_int, first_n_per_row, keep_top_k_per_row,  # noqa: F401
-                                 remove_seen, top_n_per_row, top_n_unseen)
+from course._checks import check_positive_int
+from course.recall.cf.top_n import first_n_per_row, remove_seen, top_n_per_row
 
 
 def check_interactions(matrix, name: str = "R") -> sp.csr_matrix:
@@ -222,18 +220,3 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
         totals = remove_seen(totals, seen)
     return top_n_per_row(totals, n)
 
-
-def check_user_indices(user_indices, n_users: int) -> np.ndarray:
-    """Validate a 1-D array of user row indices in ``[0, n_users)``."""
-    users = np.asarray(user_indices)
-    if users.ndim == 0:
-        users = users.reshape(1)
-    if users.ndim != 1:
-        raise ValueError(f"user_indices must be 1-D, got shape {users.shape}")
-    if users.size and not np.issubdtype(users.dtype, np.integer):
-        raise TypeError(f"user_indices must be integers, got dtype {users.dtype}")
-    users = users.astype(np.int64)
-    if users.size and (users.min() < 0 or users.max() >= n_users):
-        raise ValueError(f"user indices must lie in [0, {n_users}), got min {users.min()}, "
-                         f"max {users.max()}")
-    return users

@@ -3,7 +3,7 @@
 k-means (:func:`kmeans`) splits the item vectors into ``n_lists`` cells (Voronoi cells, one list
 each); a query scores the ``n_lists`` centroids, keeps its ``n_probe`` best and scores exactly
 only the items in those lists (:class:`IVFIndex`): about ``n_probe / n_lists`` of the work of
-exact search (:func:`course.recall.vector_index.exact_top_k`), at the price of missing true
+exact search (:func:`course.recall.ann.exact.exact_top_k`), at the price of missing true
 neighbours that lie in cells it did not probe.
 
 Reference: H. Jégou, M. Douze, C. Schmid, "Product quantization for nearest neighbor search",
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course.recall._vector_utils import _as_matrix, _check_k, _check_metric, _normalise_rows, _sort_top
+from course.recall.ann.exact import _as_matrix, _check_k, _check_metric, _normalise_rows, _sort_top
 
 __all__ = ["kmeans", "IVFIndex"]
 
@@ -161,7 +161,7 @@ class IVFIndex:
     --------
     >>> rng = np.random.default_rng(0)
     >>> items, queries = rng.normal(size=(500, 8)), rng.normal(size=(20, 8))
-    >>> from course.recall.vector_index import exact_top_k
+    >>> from course.recall.ann.exact import exact_top_k
     >>> ivf = IVFIndex(n_lists=10, n_probe=10).fit(items)
     >>> bool((ivf.search(queries, 5)[0] == exact_top_k(queries, items, 5)[0]).all())
     True

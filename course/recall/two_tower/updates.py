@@ -132,7 +132,7 @@ def full_update(model: nn.Module, days_data, loss_fn: Callable, *, batch_size: i
 
 
 def id_embedding_rows(model: nn.Module) -> dict[str, np.ndarray]:
-    """The id rows of a :class:`~course.recall.two_tower.TwoTowerModel`'s embedding tables.
+    """The id rows of a :class:`~course.recall.two_tower.model.TwoTowerModel`'s embedding tables.
 
     Each tower keeps all its fields in one ``nn.Embedding`` with the id field first, so the id
     embeddings (ID Embedding) are its first ``cardinalities[0]`` rows. Pass the result as

@@ -1,10 +1,10 @@
 """The two-tower model on MovieLens-100K, as a ``recommend(train, n)`` for the benchmark table.
 
-:func:`course.recall.movielens_protocol.movielens_benchmark_table` runs any
+:func:`course.evaluation.movielens.movielens_benchmark_table` runs any
 ``recommend(train, n)``: fit on the train matrix of the Microsoft Recommenders split, return
 each user's top-n unseen movies. :func:`movielens_two_tower` builds that callable for the
 two-tower model of notebook ``02b_two_tower``: small towers over the MovieLens features
-(:func:`~course.recall.two_tower_features.movielens_features`), one linear layer each, cosine,
+(:func:`~course.recall.two_tower.features.movielens_features`), one linear layer each, cosine,
 trained with the in-batch softmax and the logQ correction (Yi et al., RecSys 2019). It lives in
 the package so that the notebook and ``benchmarks/bench_cf.py`` run the very same code and
 print the same row.
@@ -22,9 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from course.recall.two_tower import TwoTowerConfig, TwoTowerModel, recommend
-from course.recall.two_tower_features import movielens_features
-from course.recall.two_tower_losses import log_sampling_probability, make_loss_fn
+from course.recall.two_tower.model import TwoTowerConfig, TwoTowerModel, recommend
+from course.recall.two_tower.features import movielens_features
+from course.recall.two_tower.losses import log_sampling_probability, make_loss_fn
 from course.seed import set_seed
 from course.training import train
 
@@ -46,7 +46,7 @@ def movielens_two_tower(movielens=None, *, log_q_correction: bool = True, epochs
     log_q_correction : bool
         Subtract log p_j (p_j ∝ item j's train count) from the in-batch logits.
     epochs, embedding_dim, output_dim, temperature, batch_size, learning_rate : see
-        :class:`~course.recall.two_tower.TwoTowerConfig` and :func:`course.training.train`.
+        :class:`~course.recall.two_tower.model.TwoTowerConfig` and :func:`course.training.train`.
     seed : int
         Seeds the initialisation and the batch order: two calls give the same lists.
 

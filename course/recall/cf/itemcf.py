@@ -22,8 +22,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course.recall.cf_index import (check_interactions, check_positive_int, check_user_indices,
-                                    item_to_items, keep_top_k_per_row, top_n_unseen)
+from course._checks import check_positive_int, check_user_indices
+from course.recall.cf.index import check_interactions, item_to_items
+from course.recall.cf.top_n import keep_top_k_per_row, top_n_unseen
 
 
 def cosine_item_similarity(interactions) -> sp.csr_matrix:

@@ -41,10 +41,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from course.metrics import ndcg_at_k, precision_at_k, recall_at_k
-from course.recall.cf_index import check_interactions, check_positive_int
-from course.recall.itemcf import ItemCF
-from course.recall.swing import Swing
-from course.recall.usercf import UserCF
+from course._checks import check_positive_int
+from course.recall.cf.index import check_interactions
+from course.recall.cf.itemcf import ItemCF
+from course.recall.cf.swing import Swing
+from course.recall.cf.usercf import UserCF
 
 __all__ = ["stratified_split", "split_matrices", "popularity_recommend", "evaluate_top_k",
            "PUBLISHED_MOVIELENS_100K", "fit_and_recommend", "cf_models",

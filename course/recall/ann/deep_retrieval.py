@@ -40,12 +40,11 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from course.recall.path_penalty import assign_with_path_penalty, penalized_objective
+from course.recall.ann.path_penalty import assign_with_path_penalty, penalized_objective
 from course.training import train
 
 __all__ = ["PathModel", "all_paths", "path_log_probs_all", "beam_search", "path_loss",
-           "reassign_items", "assign_with_path_penalty", "penalized_objective",
-           "total_log_likelihood", "retrieve", "fit_deep_retrieval"]
+           "reassign_items", "total_log_likelihood", "retrieve", "fit_deep_retrieval"]
 
 
 class PathModel(nn.Module):

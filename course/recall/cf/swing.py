@@ -33,8 +33,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course.recall.cf_index import check_interactions, check_positive_int
-from course.recall.itemcf import ItemBasedRecall
+from course._checks import check_positive_int
+from course.recall.cf.index import check_interactions
+from course.recall.cf.itemcf import ItemBasedRecall
 
 
 def swing_user_weights(counts, beta: float, offset: float) -> np.ndarray:

@@ -11,9 +11,9 @@ A tower embeds its id and each categorical field (类别特征 → embedding), c
 numeric features (连续特征, already bucketed or normalised, 分桶/归一化), and runs an MLP.
 Late fusion (后期融合): users and items never meet before the final product, so the item
 vectors can be computed offline into a vector index and only the user vector online
-(:mod:`course.recall.vector_index`). The feature tables are built in
-:mod:`course.recall.two_tower_features`, the training objectives are in
-:mod:`course.recall.two_tower_losses`, the negatives in :mod:`course.recall.negatives`.
+(:mod:`course.recall.ann.exact`). The feature tables are built in
+:mod:`course.recall.two_tower.features`, the training objectives are in
+:mod:`course.recall.two_tower.losses`, the negatives in :mod:`course.recall.two_tower.negatives`.
 
 References: Huang et al., "Learning Deep Structured Semantic Models for Web Search using
 Clickthrough Data", CIKM 2013 (DSSM, the first two-tower model); Covington et al., "Deep
@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.recall.two_tower_features import TowerFeatures
-from course.recall.vector_index import exact_top_k
+from course.recall.two_tower.features import TowerFeatures
+from course.recall.ann.exact import exact_top_k
 from course.training import predict
 
 __all__ = ["TwoTowerConfig", "Tower", "TwoTowerModel", "encode", "recommend"]

@@ -1,7 +1,7 @@
 """The index every non-CF recall channel shares: key → notes, newest first (按时间倒排).
 
 GeoHash, same-city, author and similar-author recall (:mod:`course.recall.channels`,
-:mod:`course.recall.author_channels`) all store, offline, one list of notes per key (a map
+:mod:`course.recall.channels.author`) all store, offline, one list of notes per key (a map
 cell, a city, an author) sorted newest first, and at request time read the first few notes
 of each key that are available on the request's day. This module holds that index
 (:class:`KeyIndex`), the freshness order it is sorted by (:func:`newest_first_order`) and the
