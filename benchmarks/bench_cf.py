@@ -203,9 +203,9 @@ def online_row(R: sp.csr_matrix, case: str, n_users: int = 1000) -> dict:
     n_last, k = 20, 20
     last_items, last_weights = user_to_last_items(R, n_last)
     neighbours, sims = model.item_to_items(k)
-    full, full_seconds = best_time(lambda: model.recommend(batch, 50), repeats=3)
+    full, full_seconds = best_time(lambda: model.recommend(batch, 50, exclude=R[batch])[0], repeats=3)
     index, index_seconds = best_time(lambda: score_from_index(last_items[batch], last_weights[batch],
-                                                          neighbours, sims, 50, seen=R[batch]),
+                                                          neighbours, sims, 50, exclude=R[batch]),
                                  repeats=3)
     overlap = np.mean([len(set(a[a >= 0]) & set(b[b >= 0])) / max(1, (a >= 0).sum())
                        for a, b in zip(full, index[0])])

@@ -12,6 +12,26 @@ import numbers
 import numpy as np
 
 
+def check_exclude(exclude, shape: tuple[int, int]):
+    """``exclude`` as a boolean CSR matrix of ``shape`` with explicit zeros dropped, or None.
+
+    The one exclusion argument of every ``recommend`` / ``search``: row r marks the items never
+    returned to the r-th user (or query) passed, so ``shape == (n_queries, n_items)``. A
+    scipy sparse matrix or a boolean / 0-1 ndarray; a stored 0 or False excludes nothing.
+    """
+    if exclude is None:
+        return None
+    import scipy.sparse as sp  # local: most checks here need only numpy
+
+    if not (sp.issparse(exclude) or isinstance(exclude, np.ndarray)):
+        raise TypeError(f"exclude must be a scipy sparse matrix or an ndarray, got {type(exclude).__name__}")
+    if exclude.shape != tuple(shape):
+        raise ValueError(f"exclude must have shape {tuple(shape)}, got {exclude.shape}")
+    matrix = sp.csr_matrix(exclude, dtype=bool)
+    matrix.eliminate_zeros()
+    return matrix
+
+
 class NotFittedError(ValueError):
     """An estimator or index was used before ``fit`` (a ``ValueError``, like scikit-learn's)."""
 

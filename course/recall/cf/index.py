@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from course._checks import check_positive_int
-from course.recall.cf.top_n import first_n_per_row, remove_seen, top_n_per_row
+from course.recall.cf.top_n import first_n_per_row, top_k_excluding, top_n_per_row
 
 
 def check_interactions(matrix, name: str = "R") -> sp.csr_matrix:
@@ -158,11 +158,11 @@ def user_to_last_items(interactions, n: int, n_users: int | None = None):
     return first_n_per_row(users[order], items[order], weights[order], n_users, n)
 
 
-def score_from_index(last_items, last_weights, neighbours, neighbour_similarities, n: int,
-                     seen=None) -> tuple[np.ndarray, np.ndarray]:
+def score_from_index(last_items, last_weights, neighbours, neighbour_similarities, k: int,
+                     exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """Online n·k candidate scoring from the two offline indexes, for a batch of users.
 
-    ``score(u, c) = Σ_{i in last_n(u), c in top_k(i)} like(u, i) · sim(i, c)``, then top-n.
+    ``score(u, c) = Σ_{i in last_n(u), c in top_k(i)} like(u, i) · sim(i, c)``, then the top ``k``.
 
     Parameters
     ----------
@@ -170,15 +170,15 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
         Rows of :func:`user_to_last_items` for the B requesting users (-1 = padding).
     neighbours, neighbour_similarities : ndarray of shape (n_items, k)
         The :func:`item_to_items` index (-1 = padding).
-    n : int
-        Length of each returned list.
-    seen : sparse matrix of shape (B, n_items), optional
+    k : int
+        Length of each returned list (the index's own ``k`` is ``neighbours.shape[1]``).
+    exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
         Non-zero entries are removed from the candidates (already-consumed items).
 
     Returns
     -------
-    items : ndarray of shape (B, n), int64, padded with -1
-    scores : ndarray of shape (B, n), float64, padded with 0
+    items : ndarray of shape (B, k), int64, padded with -1
+    scores : ndarray of shape (B, k), float64, padded with -inf
 
     Examples
     --------
@@ -188,9 +188,9 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
     >>> neighbours = np.array([[1, 2], [2, 0], [0, -1]])
     >>> similarities = np.array([[0.5, 0.25], [0.5, 0.5], [0.25, 0.0]])
     >>> items, scores = score_from_index([[0, 1]], [[2.0, 1.0]], neighbours, similarities, 2,
-    ...                                  seen=sp.csr_matrix([[1, 1, 0]]))
+    ...                                  exclude=sp.csr_matrix([[1, 1, 0]]))
     >>> items.tolist(), scores.tolist()
-    ([[2, -1]], [[1.0, 0.0]])
+    ([[2, -1]], [[1.0, -inf]])
     """
     last_items = np.asarray(last_items)
     last_weights = np.asarray(last_weights, dtype=np.float64)
@@ -213,10 +213,5 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
     # The same candidate reached from several last-n items: the COO → CSR conversion sums it.
     totals = sp.csr_matrix((scores[valid], (rows[valid], candidates[valid])),
                            shape=(batch, n_items))
-    if seen is not None:
-        seen = sp.csr_matrix(seen)
-        if seen.shape != totals.shape:
-            raise ValueError(f"seen must have shape {totals.shape}, got {seen.shape}")
-        totals = remove_seen(totals, seen)
-    return top_n_per_row(totals, n)
+    return top_k_excluding(totals, k, exclude)
 

@@ -127,7 +127,7 @@ class Swing(ItemBasedRecall):
     Examples
     --------
     >>> R = [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1]]
-    >>> Swing().fit(R).recommend([0], n=2).tolist()
+    >>> Swing().fit(R).recommend([0], k=2, exclude=np.asarray(R)[[0]])[0].tolist()
     [[2, -1]]
     """
 

@@ -179,7 +179,7 @@ def encode(tower: nn.Module, features: TowerFeatures, ids=None, batch_size: int 
 
 
 def recommend(model: TwoTowerModel, user_features: TowerFeatures, item_features: TowerFeatures,
-              user_ids, k: int, exclude=None) -> np.ndarray:
+              user_ids, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k items per user by the model's score: exact nearest-neighbour search (最近邻查找).
 
     Parameters
@@ -187,12 +187,13 @@ def recommend(model: TwoTowerModel, user_features: TowerFeatures, item_features:
     user_ids : array-like of shape (n_queries,)
     k : int
     exclude : sparse matrix or bool ndarray of shape (n_queries, n_items), optional
-        Pairs never returned (seen items, items not published yet...).
+        Pairs never returned (seen items, items not published yet...); row r is ``user_ids[r]``.
 
     Returns
     -------
-    ndarray of shape (n_queries, k), int64 item ids, best first (-1 if too few remain).
+    items : ndarray of shape (n_queries, k), int64 item ids, best first (-1 if too few remain)
+    scores : ndarray of shape (n_queries, k), float (-inf in the -1 slots)
     """
     users = encode(model.user_tower, user_features, user_ids)  # (n_queries, D)
     items = encode(model.item_tower, item_features)  # (n_items, D), the offline index
-    return exact_top_k(users, items, k, exclude=exclude)[0]
+    return exact_top_k(users, items, k, exclude=exclude)
