@@ -20,7 +20,8 @@ IEEE TPAMI 2011 (the IVF structure; faiss's ``IndexIVFFlat`` is the same idea).
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
+
+from course._checks import check_exclude, check_is_fitted
 
 
 # Input checks and helpers shared with course.recall.ann.ivf (which imports them from here).
@@ -120,11 +121,7 @@ def exact_top_k(queries, item_vectors, k: int, chunk_size: int = 4096,
     k = _check_k(k, n_items)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    if exclude is not None:
-        if exclude.shape != (n_queries, n_items):
-            raise ValueError(f"exclude must have shape {(n_queries, n_items)}, got {exclude.shape}")
-        exclude = sp.csr_array(exclude)
-        exclude.eliminate_zeros()  # an explicitly stored False excludes nothing
+    exclude = check_exclude(exclude, (n_queries, n_items))  # stored False / 0 excludes nothing
     if metric == "cosine":
         queries, item_vectors = _normalise_rows(queries), _normalise_rows(item_vectors)
 
@@ -176,8 +173,7 @@ class ExactIndex:
 
     def search(self, queries, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (indices, scores), each of shape (n_queries, k); see :func:`exact_top_k`."""
-        if not hasattr(self, "item_vectors_"):
-            raise ValueError("call fit(item_vectors) before search")
+        check_is_fitted(self, "item_vectors_")
         return exact_top_k(queries, self.item_vectors_, k, metric=self.metric, exclude=exclude)
 
 

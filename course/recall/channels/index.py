@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course._checks import check_is_fitted
 from course.pipeline.candidates import RequestContext
 
 __all__ = ["newest_first_order", "KeyIndex", "check_user_ids", "available_mask", "first_n_valid",
@@ -111,6 +112,5 @@ def first_n_valid(users: np.ndarray, items: np.ndarray, n: int):
 
 
 def check_fitted(channel) -> None:
-    """Raise ValueError unless ``channel.fit(...)`` has built its index."""
-    if not hasattr(channel, "_index"):
-        raise ValueError(f"{type(channel).__name__} is not fitted: call fit(...) first")
+    """Raise :class:`~course._checks.NotFittedError` unless ``channel.fit(...)`` built its index."""
+    check_is_fitted(channel, "_index")
