@@ -292,8 +292,7 @@ def test_small_circles_fool_itemcf_but_not_swing(small_world):
     from course.recall.cf import ItemCF, Swing
 
     clicks = small_world.impressions.query("click == 1")
-    matrix = sp.csr_matrix((np.ones(len(clicks)), (clicks.user_id, clicks.item_id)),
-                           shape=(len(small_world.users), len(small_world.items)))
+    matrix = W.interaction_matrix(clicks, len(small_world.users), len(small_world.items))
     matrix.data[:] = 1.0
     circle = small_world.item_truth["circle_id"].to_numpy()
     shares = {}

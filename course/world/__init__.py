@@ -21,3 +21,5 @@ __all__ += ["split_by_day", "leave_last_out"]
 from course.world.policies import oracle_policy, random_policy  # noqa: E402
 
 __all__ += ["oracle_policy", "random_policy"]
+from course.world.matrices import interaction_matrix  # noqa: E402
+__all__ += ["interaction_matrix"]
