@@ -32,7 +32,7 @@ test: $(STAMP)
 
 # Unit tests only (no notebooks): a quick loop while editing the package.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests course
+	$(BIN)/python -m pytest tests course -m "not slow"
 
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py notebooks

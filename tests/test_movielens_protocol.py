@@ -125,14 +125,17 @@ def test_published_split_sizes(movielens):
     assert (train.item_id.nunique(), test.item_id.nunique()) == (1_649, 1_444)
 
 
+@pytest.mark.slow
 def test_itemcf_reaches_the_published_range(movielens):
     train, test, _, _ = split_matrices(movielens)
     users = np.arange(train.shape[0])
     itemcf = evaluate_top_k(ItemCF().fit(train).recommend(users, 10, exclude=train)[0], test)
     popular = evaluate_top_k(popularity_recommend(train, 10), test)
     # Published: SAR 0.382, BPR 0.442; a popularity list is far behind.
-    assert itemcf["ndcg@10"] >= 0.40
-    assert 0.23 < popular["ndcg@10"] < 0.27
+    # The exact numbers the notebook and benchmarks/RESULTS.md print (issue's aim: >= 0.40).
+    assert itemcf == pytest.approx({"ndcg@10": 0.4007, "precision@10": 0.3440, "recall@10": 0.1837},
+                                   abs=1e-4)
+    assert popular["ndcg@10"] == pytest.approx(0.2512, abs=1e-4)
 
 
 def test_benchmark_table_limits_on_synthetic_ratings():
@@ -171,6 +174,7 @@ def test_benchmark_table_validation():
         movielens_benchmark_table({}, ratings)
 
 
+@pytest.mark.slow
 def test_benchmark_table_on_movielens(movielens):
     models = {"popularity": popularity_recommend, "ItemCF": fit_and_recommend(ItemCF)}
     table = movielens_benchmark_table(models, movielens).set_index("model")
@@ -179,8 +183,8 @@ def test_benchmark_table_on_movielens(movielens):
     direct = evaluate_top_k(ItemCF().fit(train).recommend(np.arange(train.shape[0]), 10, exclude=train)[0], test)
     assert table.loc["ItemCF", "nDCG@10"] == pytest.approx(direct["ndcg@10"])
     assert table.loc["ItemCF", "source"] == "course"
-    assert table.loc["ItemCF", "nDCG@10"] >= 0.40  # the aim; published SAR: 0.382
-    assert table.loc["popularity", "nDCG@10"] == pytest.approx(0.25, abs=0.01)
+    assert table.loc["ItemCF", "nDCG@10"] == pytest.approx(0.4007, abs=1e-4)  # published SAR: 0.382
+    assert table.loc["popularity", "nDCG@10"] == pytest.approx(0.2512, abs=1e-4)
     published = table[table["source"] == "published"]
     assert len(published) == len(PUBLISHED_MOVIELENS_100K) and published["seconds"].isna().all()
     assert published.loc["SAR", "nDCG@10"] == 0.382461 and published.loc["BPR", "nDCG@10"] == 0.441997

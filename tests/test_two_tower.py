@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -213,6 +214,11 @@ def test_quantile_buckets_are_monotone_and_balanced():
     order = np.argsort(values)
     assert (np.diff(codes[order]) >= 0).all()
     np.testing.assert_array_equal(np.bincount(codes), [250, 250, 250, 250])
+    for data, n_buckets in [(values, 4), (values, 7), (np.round(values, 1), 6)]:
+        codes, n = quantile_buckets(data, n_buckets)  # the same buckets as pandas.qcut
+        expected = pd.qcut(data, n_buckets, labels=False, duplicates="drop")
+        np.testing.assert_array_equal(codes, expected)
+        assert n == expected.max() + 1
     codes, n = quantile_buckets(np.r_[np.zeros(8), 1.0, 2.0], 5)  # tied quantiles merge
     assert n < 5 and (codes[:8] == 0).all() and (codes[8:] > 0).all() and codes.max() < n
     codes, n = quantile_buckets(np.full(6, 3.0), 4)

@@ -7,6 +7,8 @@ import scipy.sparse as sp
 from course.datasets import MovieLens
 from course.evaluation.movielens_two_tower import movielens_two_tower
 
+pytestmark = pytest.mark.slow  # trains two-tower models
+
 
 def planted_movielens(n_users=120, n_items=60, per_user=8, seed=0):
     """Two tastes: even users rate only 'Comedy' movies (even ids), odd users only 'Drama'."""

@@ -60,6 +60,7 @@ def test_tampered_file_fails_checksum(tiny_world, tmp_path):
         W.load("tiny", directory=path)
 
 
+@pytest.mark.slow
 def test_shipped_small_world_equals_regeneration(small_world):
     assert_worlds_equal(small_world, W.generate("small"))
 
@@ -259,6 +260,7 @@ def test_splits(small_world):
     assert len(history) + len(held) == len(clicks)
 
 
+@pytest.mark.slow
 def test_exposure_motivates_authors_to_post(small_world):
     """Creator motivation: authors whose notes are shown more post more (WORLD.md)."""
     env_base, env_boost = small_world.environment(seed=4), small_world.environment(seed=4)
