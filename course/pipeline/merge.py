@@ -24,18 +24,10 @@ from course.pipeline.candidates import Candidates, RequestContext
 from course.pipeline.core import Pipeline
 from course.recall.channels.bloom import ExposureFilter
 from course.recall.channels.cache import RecallCache
+from course._arrays import rank_within_groups
 from course._checks import check_positive_int
 
 __all__ = ["ChannelQuota", "ExposureFilterStage", "CacheUnshownStage", "with_channels"]
-
-
-def _rank_in_groups(groups: np.ndarray) -> np.ndarray:
-    """Each row's 0-based position among the rows of its group, in the input order."""
-    order = np.argsort(groups, kind="stable")
-    sorted_groups = groups[order]
-    rank = np.empty(len(groups), dtype=np.int64)
-    rank[order] = np.arange(len(groups)) - np.searchsorted(sorted_groups, sorted_groups)
-    return rank
 
 
 class ChannelQuota:
@@ -77,11 +69,11 @@ class ChannelQuota:
             return candidates
         limit = np.array([self.quotas.get(name, np.iinfo(np.int64).max) for name in names], dtype=np.int64)
         channels = candidates.channels.astype(np.int64)
-        rank = _rank_in_groups(candidates.user_ids * len(names) + channels)
+        rank = rank_within_groups(candidates.user_ids * len(names) + channels)
         keep = rank < limit[channels]
         if self.total is not None:
             kept_rank = np.full(len(candidates), np.iinfo(np.int64).max)
-            kept_rank[keep] = _rank_in_groups(candidates.user_ids[keep])
+            kept_rank[keep] = rank_within_groups(candidates.user_ids[keep])
             keep &= kept_rank < self.total
         return candidates.take(keep)
 

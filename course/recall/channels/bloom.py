@@ -23,26 +23,9 @@ import math
 
 import numpy as np
 
+from course._arrays import splitmix64
+
 _UINT64 = np.uint64
-
-
-def splitmix64(keys: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser: a fast, well-mixing bijection on 64-bit integers (vectorised).
-
-    ``z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27; z *= 0x94D049BB133111EB; z ^= z >> 31``
-    (S. Vigna's constants), applied to ``keys + 0x9E3779B97F4A7C15``. Multiplication wraps
-    modulo 2^64, which is what the mixer wants.
-
-    Examples
-    --------
-    >>> hex(int(splitmix64(np.array([0], dtype=np.uint64))[0]))
-    '0xe220a8397b1dcdaf'
-    """
-    with np.errstate(over="ignore"):
-        z = np.asarray(keys, dtype=_UINT64) + _UINT64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> _UINT64(30))) * _UINT64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> _UINT64(27))) * _UINT64(0x94D049BB133111EB)
-        return z ^ (z >> _UINT64(31))
 
 
 def _two_hashes(keys) -> tuple[np.ndarray, np.ndarray]:
