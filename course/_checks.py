@@ -45,9 +45,9 @@ def check_is_fitted(estimator, attribute: str) -> None:
 def check_positive_int(value, name: str) -> int:
     """Return ``value`` as an int if it is an integer >= 1, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= 1, got {value!r}")
+        raise TypeError(f"{name} must be a positive int (>= 1), got {value!r}")
     if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+        raise ValueError(f"{name} must be a positive int (>= 1), got {value!r}")
     return int(value)
 
 

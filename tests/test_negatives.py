@@ -122,7 +122,7 @@ def test_sample_from_pool_rejects_bad_input():
     pool = sp.csr_matrix(np.eye(3))
     with pytest.raises(ValueError, match="user_ids"):
         sample_from_pool(pool, [0, 3], n=2)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="positive int"):
         sample_from_pool(pool, [0], n=0)
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from course._checks import check_positive_int
 from course.pipeline.candidates import Candidates, RequestContext, top_k_per_user
 
 __all__ = ["Pipeline", "PipelineResult", "ScoreStage", "TopK", "as_policy"]
@@ -76,9 +77,7 @@ class TopK:
     """
 
     def __init__(self, k: int = 10, score_name: str = "score"):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be an int >= 1, got {k!r}")
-        self.k, self.score_name = int(k), score_name
+        self.k, self.score_name = check_positive_int(k, "k"), score_name
 
     def __call__(self, candidates: Candidates, context: RequestContext) -> Candidates:
         if self.score_name not in candidates.scores:

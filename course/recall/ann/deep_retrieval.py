@@ -40,6 +40,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from course._checks import check_positive_int
 from course.recall.ann.path_penalty import assign_with_path_penalty, penalized_objective
 from course.training import train
 
@@ -160,8 +161,7 @@ def beam_search(model: PathModel, users: torch.Tensor, beam_size: int) -> tuple[
         ``beam = min(beam_size, K^D)`` paths per user, best first.
     log_probs : ndarray of shape (n_users, beam)
     """
-    if isinstance(beam_size, bool) or not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
-        raise ValueError(f"beam_size must be a positive int, got {beam_size!r}")
+    beam_size = check_positive_int(beam_size, "beam_size")
     n_users, width = len(users), model.width
     prefixes = torch.zeros(n_users, 1, 0, dtype=torch.long)  # (U, beam, d)
     scores = torch.zeros(n_users, 1)  # (U, beam)

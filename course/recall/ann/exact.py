@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course._checks import check_exclude, check_is_fitted
+from course._checks import check_exclude, check_is_fitted, check_positive_int
 
 
 # Input checks and helpers shared with course.recall.ann.ivf (which imports them from here).
@@ -119,8 +119,7 @@ def exact_top_k(queries, item_vectors, k: int, chunk_size: int = 4096,
         raise ValueError(f"queries have dim {queries.shape[1]} but item_vectors have dim "
                          f"{item_vectors.shape[1]}")
     k = _check_k(k, n_items)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
     exclude = check_exclude(exclude, (n_queries, n_items))  # stored False / 0 excludes nothing
     if metric == "cosine":
         queries, item_vectors = _normalise_rows(queries), _normalise_rows(item_vectors)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course._checks import check_exclude, check_is_fitted
+from course._checks import check_exclude, check_is_fitted, check_positive_int
 from course.recall.ann.exact import _as_matrix, _check_k, _check_metric, _normalise_rows, _sort_top
 
 __all__ = ["kmeans", "IVFIndex"]
@@ -221,11 +221,9 @@ class IVFIndex:
             raise ValueError(f"queries have dim {queries.shape[1]}, the index has dim {self.centroids_.shape[1]}")
         k = _check_k(k, len(self.list_items_))
         n_probe = self.n_probe if n_probe is None else n_probe
-        if isinstance(n_probe, bool) or not isinstance(n_probe, (int, np.integer)) or n_probe < 1:
-            raise ValueError(f"n_probe must be a positive int, got {n_probe!r}")
+        n_probe = check_positive_int(n_probe, "n_probe")
         n_probe = min(int(n_probe), self.n_lists)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
         exclude = check_exclude(exclude, (len(queries), len(self.list_items_)))
         if self.metric == "cosine":
             queries = _normalise_rows(queries)

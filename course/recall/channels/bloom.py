@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from course._arrays import splitmix64
+from course._checks import check_positive_int
 
 _UINT64 = np.uint64
 
@@ -133,8 +134,7 @@ class BloomFilter:
     """
 
     def __init__(self, capacity: int, error_rate: float = 0.01):
-        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 1:
-            raise ValueError(f"capacity must be a positive int, got {capacity!r}")
+        capacity = check_positive_int(capacity, "capacity")
         if not 0 < error_rate < 1:
             raise ValueError(f"error_rate must be in (0, 1), got {error_rate!r}")
         self.capacity = int(capacity)
@@ -239,8 +239,7 @@ class ExposureFilter:
         self.window_days = window_days
         self.capacity_per_day = capacity_per_day
         self.error_rate = error_rate
-        if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days < 1:
-            raise ValueError(f"window_days must be a positive int, got {window_days!r}")
+        window_days = check_positive_int(window_days, "window_days")
         BloomFilter(capacity_per_day, error_rate)  # validates the two sizing parameters
         self.filters_: dict[int, BloomFilter] = {}
 

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course._checks import check_positive_int
 from course.training import train
 
 __all__ = ["embedding_parameter_names", "id_embedding_rows", "full_update", "incremental_update",
@@ -215,8 +216,7 @@ def incremental_update(model: nn.Module, stream, loss_fn: Callable, *, batch_siz
     False
     """
     days = _check_days(stream, "stream")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     allowed = embedding_parameter_names(model)
     names = list(allowed if parameter_names is None else parameter_names)
     unknown = [name for name in names if name not in allowed]
