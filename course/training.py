@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from course._checks import check_positive_int
+from course.seed import private_torch_rng
 
 __all__ = ["TrainingHistory", "batches", "predict", "train"]
 
@@ -168,6 +169,7 @@ def _mean_loss(model: nn.Module, loss_fn, data, batch_size: int) -> float:
     return total / len(data[0])
 
 
+@private_torch_rng  # seeds torch for this call only: the caller's generator is left alone
 def train(
     model: nn.Module,
     loss_fn: Callable[[nn.Module, tuple[torch.Tensor, ...]], torch.Tensor],

@@ -42,6 +42,7 @@ from torch import nn
 
 from course._checks import check_positive_int
 from course.recall.ann.path_penalty import assign_with_path_penalty, penalized_objective
+from course.seed import private_torch_rng
 from course.training import train
 
 __all__ = ["PathModel", "all_paths", "path_log_probs_all", "beam_search", "path_loss",
@@ -249,6 +250,7 @@ def retrieve(model: PathModel, users, item_paths, beam_size: int, k: int) -> np.
     return np.where(np.isfinite(np.take_along_axis(item_scores, order, 1)), order, -1)
 
 
+@private_torch_rng  # seeds torch for this call only
 def fit_deep_retrieval(user_vectors, pair_users, pair_items, n_items: int, depth: int = 2,
                        width: int = 4, n_rounds: int = 5, epochs: int = 5, batch_size: int = 256,
                        learning_rate: float = 0.05, penalty: float = 0.0, seed: int = 0):
