@@ -19,11 +19,15 @@ user's last n entries and ``S_top`` only each item's k largest similarities: the
 enumerates all items, which is why it is cheap online. :func:`score_from_index` does it for a
 batch of users at once: gather ``(B, n, k)`` arrays, then let a sparse matrix sum the duplicates.
 
-Conventions used by every recommender in ``course.recall``:
+Conventions of the CF recommenders (the API conventions of the whole course, plus one):
 
-- a *candidate* is an item with a strictly positive score; a top-N list holds fewer than N real
-  items only when fewer candidates exist, and is padded with ``-1`` (score ``0``) after them;
-- ties are broken by the smaller item index, so results are deterministic.
+- ``recommend(user_indices, k, exclude=None) -> (items, scores)`` of shape (B, k); row r of
+  ``exclude`` (shape (B, n_items)) lists what user ``user_indices[r]`` must never get;
+- a *candidate* is an item with a strictly positive score; a list holds fewer than k real
+  items only when fewer candidates exist, and is padded with ``-1`` (score ``-inf``) after them;
+- ties are broken by the smaller item index, so results are deterministic;
+- the offline index tables (:func:`item_to_items`, :func:`user_to_last_items`) pad their
+  weights with ``0`` instead, so that they can be multiplied and summed as they are.
 """
 from __future__ import annotations
 

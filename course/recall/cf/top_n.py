@@ -2,8 +2,9 @@
 the n·k index scoring of :mod:`course.recall.cf.index`).
 
 From a sparse (users x items) score matrix, keep each row's ``n`` best strictly positive
-entries, best first, padded with ``-1`` (score ``0``) when a row has fewer; ties go to the
-smaller column index, so results are deterministic. One sort over the stored entries, no loop
+entries, best first, padded with ``-1`` (score ``0``: these are index tables, summed as they
+are) when a row has fewer; :func:`top_k_excluding`, behind every CF ``recommend``, turns the
+padding scores into ``-inf``. Ties go to the smaller column index, so results are deterministic. One sort over the stored entries, no loop
 over rows; a linear-time ``np.partition`` first drops most entries on wide rows.
 
 Separate from :mod:`course.recall.cf.index` because it is array machinery with no
