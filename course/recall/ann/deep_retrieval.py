@@ -24,7 +24,7 @@ and learns a path model that scores paths given the user, one layer at a time::
   greedily, item by item: item v leaves its path, then joins the path with the largest
   ``score(v, c) - α [f(|c| + 1) - f(|c|)]`` (the change of the penalty if v joins c).
   :func:`assign_with_path_penalty`; each move can only raise the penalised objective
-  (:func:`penalized_objective`), because staying put is one of the candidates.
+  (:func:`~course.recall.ann.path_penalty.penalized_objective`), because staying put is one of the candidates.
 
 Simplified here (a small illustration): one path per item (the paper allows J paths), the
 user input is a fixed vector (the paper learns it), the item step scores all ``K^D`` paths
@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from course._checks import check_positive_int
-from course.recall.ann.path_penalty import assign_with_path_penalty, penalized_objective
+from course.recall.ann.path_penalty import assign_with_path_penalty
 from course.seed import private_torch_rng
 from course.training import train
 
