@@ -62,7 +62,7 @@ def test_errors():
     cache.add(1, [1], day=5)
     with pytest.raises(ValueError, match="backwards"):
         cache.recall(1, 1, day=4)
-    with pytest.raises(ValueError, match="n must be"):
+    with pytest.raises(ValueError, match="k must be"):
         cache.recall(1, 0, day=5)
     with pytest.raises(TypeError):
         cache.add(1, [1.5], day=5)
@@ -117,9 +117,9 @@ class NaiveCache:
                     self.entries[user].pop(0)
                 self.entries[user].append([item, day, 0])
 
-    def recall(self, user, n, day):
+    def recall(self, user, k, day):
         self._age(user, day)
-        chosen = self.entries[user][::-1][:n]
+        chosen = self.entries[user][::-1][:k]
         for entry in chosen:
             entry[2] += 1
             if entry[2] >= self.max_recalls:
@@ -147,8 +147,8 @@ def test_random_operations_match_the_naive_twin(seed):
             cache.add(user, items, day)
             naive.add(user, items, day)
         elif operation == 1:
-            n = int(rng.integers(1, 4))
-            assert cache.recall(user, n, day) == naive.recall(user, n, day)
+            k = int(rng.integers(1, 4))
+            assert cache.recall(user, k, day) == naive.recall(user, k, day)
         else:
             assert cache.remove_exposed(user, items) == naive.remove_exposed(user, items)
         assert cache.items(user) == [e[0] for e in naive.entries.get(user, [])]
@@ -162,7 +162,7 @@ def test_a_note_recalled_out_does_not_re_enter_through_another_channel():
     cache = RecallCache(capacity=10, max_recalls=2, max_age_days=30)
     base = lambda users, context: (np.repeat(users, 3), np.tile([5, 6, 7], len(users)))
     larger_ids_first = lambda candidates, context: candidates.item_ids.astype(float)
-    pipeline = Pipeline({"base": base, "cache": CacheRecall(cache, n=10)},
+    pipeline = Pipeline({"base": base, "cache": CacheRecall(cache, k=10)},
                         [("ranking", ScoreStage(larger_ids_first)),
                          ("reranking", CacheUnshownStage(TopK(1), cache))])
     days_in_cache = 0

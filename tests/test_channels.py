@@ -31,10 +31,10 @@ def setup(world):
     return scores, RequestContext(day=3, available_items=available), users
 
 
-def brute_newest(items: pd.DataFrame, mask, scores, n):
+def brute_newest(items: pd.DataFrame, mask, scores, k):
     """Newest first, then best score, then smallest id: Python's sorted() of the matching notes."""
     day = items["publish_day"].to_numpy()
-    return sorted(np.flatnonzero(mask).tolist(), key=lambda i: (-day[i], -scores[i], i))[:n]
+    return sorted(np.flatnonzero(mask).tolist(), key=lambda i: (-day[i], -scores[i], i))[:k]
 
 
 def as_lists(users, items):
@@ -47,7 +47,7 @@ def as_lists(users, items):
 @pytest.mark.parametrize("precision", [2, 4, 5])
 def test_geohash_recall_equals_prefix_match(world, setup, precision):
     scores, context, users = setup
-    channel = GeoHashRecall(precision=precision, n=15).fit(world.users, world.items, scores)
+    channel = GeoHashRecall(precision=precision, k=15).fit(world.users, world.items, scores)
     got = as_lists(*channel(users, context))
     is_available = world.items["item_id"].isin(context.available_items).to_numpy()
     item_prefixes = np.array([g[:precision] for g in world.items["geohash"]])
@@ -59,14 +59,14 @@ def test_geohash_recall_equals_prefix_match(world, setup, precision):
 
 def test_same_city_recall_and_the_generic_key_index(world, setup):
     scores, context, users = setup
-    got = as_lists(*SameCityRecall(n=20).fit(world.users, world.items, scores)(users, context))
+    got = as_lists(*SameCityRecall(k=20).fit(world.users, world.items, scores)(users, context))
     is_available = world.items["item_id"].isin(context.available_items).to_numpy()
     item_cities = world.items["city"].to_numpy(dtype=object)
     for user in users:
         mask = (item_cities == world.users.loc[user, "city"]) & is_available
         assert got[int(user)] == brute_newest(world.items, mask, scores, 20)
     # a user whose key no note has gets nothing; index_for lists a key's notes newest first
-    channel = NewestByKeyRecall(n=3).fit(["x", "nowhere", None], ["x", "y", "x"], [0, 1, 2])
+    channel = NewestByKeyRecall(k=3).fit(["x", "nowhere", None], ["x", "y", "x"], [0, 1, 2])
     assert as_lists(*channel([0, 1, 2], RequestContext(0, np.arange(3)))) == {0: [2, 0]}
     assert channel.index_for("x").tolist() == [2, 0] and channel.index_for("z").size == 0
 
@@ -97,7 +97,7 @@ def test_user_author_matrix_follows_or_enough_interactions(world):
 def test_author_recall_is_followed_authors_newest_notes(world, setup):
     scores, context, users = setup
     matrix = user_author_matrix(world.follows, len(world.users), len(world.authors))
-    channel = AuthorRecall(per_author=3, n=8).fit(matrix, world.items["author_id"],
+    channel = AuthorRecall(per_author=3, k=8).fit(matrix, world.items["author_id"],
                                                  world.items["publish_day"], scores)
     got = as_lists(*channel(users, context))
     items = world.items[world.items["item_id"].isin(context.available_items)].assign(
@@ -126,7 +126,7 @@ def test_author_cosine_similarity_equals_set_formula(world):
 def test_similar_author_recall_equals_loop(world, setup):
     scores, context, users = setup
     matrix = user_author_matrix(world.follows, len(world.users), len(world.authors))
-    channel = SimilarAuthorRecall(n_neighbours=5, n_authors=4, per_author=2, n=6).fit(
+    channel = SimilarAuthorRecall(n_neighbours=5, n_authors=4, per_author=2, k=6).fit(
         matrix, world.items["author_id"], world.items["publish_day"], scores)
     similarity = author_cosine_similarity(matrix)
     got = as_lists(*channel(users, context))
@@ -209,7 +209,7 @@ def test_cache_channel_and_stage_fill_recall_and_remove():
                                       np.concatenate([items_per_user[u] for u in users]))
     cache = RecallCache(capacity=10, max_recalls=2, max_age_days=5)
     score = lambda candidates, context: -candidates.item_ids.astype(float)   # smaller id = better
-    pipeline = Pipeline({"base": channel, "cache": CacheRecall(cache, n=10)},
+    pipeline = Pipeline({"base": channel, "cache": CacheRecall(cache, k=10)},
                         [("ranking", ScoreStage(score, keep=4)),
                          ("reranking", CacheUnshownStage(TopK(2), cache))])
     context = RequestContext(day=0, available_items=np.arange(100))
@@ -226,7 +226,7 @@ def test_cache_channel_and_stage_fill_recall_and_remove():
     assert cache.items(0) == [31, 30]                                      # unshown base notes
     # CacheRecall filters notes that are no longer available
     cache.add(1, [50], day=1)
-    users, items = CacheRecall(cache, n=5)(np.array([1]), RequestContext(1, np.array([22])))
+    users, items = CacheRecall(cache, k=5)(np.array([1]), RequestContext(1, np.array([22])))
     assert items.tolist() == [22]
 
 
@@ -236,7 +236,7 @@ def test_with_channels_plugs_into_the_baseline_pipeline(world, setup):
     exposure = ExposureFilter(window_days=30, capacity_per_day=20_000, error_rate=0.01)
     for day, group in world.impressions.groupby("day"):
         exposure.record(group["user_id"].to_numpy(), group["item_id"].to_numpy(), int(day))
-    geo = GeoHashRecall(precision=4, n=50).fit(world.users, world.items)
+    geo = GeoHashRecall(precision=4, k=50).fit(world.users, world.items)
     cache = RecallCache(capacity=50)
     pipeline = with_channels(base, {"geohash": geo}, quotas={"popular": 100, "geohash": 20},
                              filters=[("exposure filter", ExposureFilterStage(exposure))], cache=cache)
@@ -265,7 +265,7 @@ def test_errors(world):
         GeoHashRecall(precision=9).fit(world.users, world.items)
     with pytest.raises((ValueError, TypeError)):
         GeoHashRecall(precision=0).fit(world.users, world.items)
-    channel = SameCityRecall(n=5).fit(world.users, world.items)
+    channel = SameCityRecall(k=5).fit(world.users, world.items)
     with pytest.raises(ValueError, match="user ids"):
         channel([len(world.users)], RequestContext(0, np.arange(3)))
     with pytest.raises(TypeError, match="RequestContext"):
@@ -275,9 +275,25 @@ def test_errors(world):
     with pytest.raises(ValueError, match="items"):
         user_author_matrix(world.follows, len(world.users), len(world.authors), world.impressions)
     with pytest.raises(TypeError):
-        CacheRecall(cache=[], n=3)
+        CacheRecall(cache=[], k=3)
     with pytest.raises(TypeError):
         ExposureFilterStage(exposure=set())
     bare = Pipeline({"a": lambda users, context: (users, users)})
     with pytest.raises(ValueError, match="reranking"):
         with_channels(bare, {}, cache=RecallCache())
+
+
+def test_channels_take_k_the_list_length(world):
+    """Every channel's list length is ``k`` (CONTRIBUTING "API vocabulary"): no ``n=`` alias."""
+    for channel_type in (SameCityRecall, GeoHashRecall, NewestByKeyRecall, AuthorRecall,
+                         SimilarAuthorRecall):
+        assert channel_type(k=7).k == 7
+        with pytest.raises(TypeError):
+            channel_type(n=7)
+    assert CacheRecall(RecallCache(), k=7).k == 7
+    with pytest.raises(ValueError, match="k must be"):
+        CacheRecall(RecallCache(), k=0)
+    with pytest.raises(ValueError, match="k must be"):
+        SameCityRecall(k=0).fit(world.users, world.items)
+    with pytest.raises(TypeError, match="k must be"):
+        AuthorRecall(k=2.5).fit(sp.csr_matrix((3, 2)), [0, 1], [0, 0])

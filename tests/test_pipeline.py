@@ -107,7 +107,7 @@ def test_statistics_match_pandas(tiny_world, stats):
 
 
 def test_recall_channels(tiny_world, stats, context):
-    users, items = PopularRecall(stats, 25)(np.array([3, 9]), context)
+    users, items = PopularRecall(stats, k=25)(np.array([3, 9]), context)
     recent = tiny_world.impressions[tiny_world.impressions["day"] > stats.last_day_ - stats.recent_days]
     clicks = recent.groupby("item_id")["click"].sum().reindex(range(len(tiny_world.items)), fill_value=0)
     ranked = pd.DataFrame({"clicks": clicks, "ctr": stats.item_ctr_}).sort_values(

@@ -158,16 +158,16 @@ def _city_case(rng: np.random.Generator) -> dict:
     cities = np.array(["Shanghai", "Beijing", "Chengdu"])
     size = int(rng.integers(1, 40))
     return dict(user_city=str(rng.choice(cities)), item_cities=rng.choice(cities, size),
-                publish_day=rng.integers(-5, 3, size), n=int(rng.integers(1, 10)))
+                publish_day=rng.integers(-5, 3, size), k=int(rng.integers(1, 10)))
 
 
 @register("02d.2", "function", make_case=_city_case,
-          hint="filter by city, then sort by (-publish_day, id) and keep n")
-def same_city_notes(user_city, item_cities, publish_day, n):
-    """Row ids of the notes in user_city, newest first, ties by smaller id, at most n, as a list."""
+          hint="filter by city, then sort by (-publish_day, id) and keep k")
+def same_city_notes(user_city, item_cities, publish_day, k):
+    """Row ids of the notes in user_city, newest first, ties by smaller id, at most k, as a list."""
     ids = np.flatnonzero(item_cities == user_city)
     order = np.lexsort((ids, -publish_day[ids]))               # last key sorts first
-    return ids[order][:n].tolist()
+    return ids[order][:k].tolist()
 
 
 @register("02d.3", "answer", tolerance=0.01, hint="m = -n ln p / (ln 2)^2")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from course._checks import check_positive_int
 from course.pipeline.candidates import Candidates, RequestContext
 from course.pipeline.core import Pipeline, ScoreStage, TopK
 
@@ -127,10 +128,10 @@ def _check_users(user_ids, stats: FeedStatistics) -> np.ndarray:
 
 
 class PopularRecall:
-    """Popularity channel (热门召回): the ``n`` notes with the most recent clicks, for everyone."""
+    """Popularity channel (热门召回): the ``k`` notes with the most recent clicks, for everyone."""
 
-    def __init__(self, stats: FeedStatistics, n: int = 300):
-        self.stats, self.n = stats, n
+    def __init__(self, stats: FeedStatistics, k: int = 300):
+        self.stats, self.k = stats, check_positive_int(k, "k")
 
     def __call__(self, user_ids, context: RequestContext):
         user_ids = _check_users(user_ids, self.stats)
@@ -138,7 +139,7 @@ class PopularRecall:
         # most recent clicks first; the smoothed CTR breaks ties
         order = np.lexsort((-self.stats.item_ctr_[available],
                             -self.stats.item_recent_clicks_[available]))
-        top = available[order[: self.n]]
+        top = available[order[: self.k]]
         return np.repeat(user_ids, len(top)), np.tile(top, len(user_ids))
 
 

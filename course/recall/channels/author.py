@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from course.pipeline.candidates import RequestContext
 from course._checks import check_positive_int
 from course.recall.channels.index import (KeyIndex, available_mask, check_fitted, check_user_ids,
-                                         first_n_valid, newest_first_order)
+                                         first_k_valid, newest_first_order)
 
 __all__ = ["user_author_matrix", "author_cosine_similarity", "AuthorRecall", "SimilarAuthorRecall"]
 
@@ -99,14 +99,14 @@ def author_cosine_similarity(user_authors) -> np.ndarray:
 class AuthorRecall:
     """Author recall (作者召回): user → interested authors → each author's newest notes.
 
-    ``candidates(u) = top_n ⋃_{a : M[u, a] = 1} newest_per_author(a)``, the union ordered
+    ``candidates(u) = top_k ⋃_{a : M[u, a] = 1} newest_per_author(a)``, the union ordered
     newest first across authors (then best, then id). An author's notes never repeat, so the
     union has no duplicates.
 
     Parameters
     ----------
     per_author : int, default 10     newest notes read per author
-    n : int, default 100             candidates per user
+    k : int, default 100             candidates per user
 
     Attributes
     ----------
@@ -121,14 +121,14 @@ class AuthorRecall:
     (array([0, 1, 1]), array([2, 2, 1]))
     """
 
-    def __init__(self, per_author: int = 10, n: int = 100):
+    def __init__(self, per_author: int = 10, k: int = 100):
         self.per_author = per_author
-        self.n = n
+        self.k = k
 
     def fit(self, user_authors, item_authors, publish_day, item_scores=None):
         """Build author → newest notes; ``item_authors`` (n_items,) is ``items.author_id``."""
         check_positive_int(self.per_author, "per_author")
-        check_positive_int(self.n, "n")
+        check_positive_int(self.k, "k")
         self.user_authors_ = sp.csr_matrix(user_authors, dtype=np.float64)
         item_authors = np.asarray(item_authors, dtype=np.int64)
         n_authors = self.user_authors_.shape[1]
@@ -155,7 +155,7 @@ class AuthorRecall:
         order = np.lexsort((self.freshness_rank_[items], pair_users))      # by user, newest first
         pair_users, items = pair_users[order], items[order]
         rank = np.arange(len(items)) - np.searchsorted(pair_users, pair_users)
-        return pair_users[rank < self.n], items[rank < self.n]
+        return pair_users[rank < self.k], items[rank < self.k]
 
 
 class SimilarAuthorRecall(AuthorRecall):
@@ -172,18 +172,18 @@ class SimilarAuthorRecall(AuthorRecall):
     n_neighbours : int, default 20    similar authors stored per author
     n_authors : int, default 10       similar authors read per user
     per_author : int, default 5
-    n : int, default 50
+    k : int, default 50              candidates per user
 
     Attributes
     ----------
     neighbours_ : csr_matrix of shape (n_authors, n_authors)   the top-``n_neighbours`` similarities
     """
 
-    def __init__(self, n_neighbours: int = 20, n_authors: int = 10, per_author: int = 5, n: int = 50):
+    def __init__(self, n_neighbours: int = 20, n_authors: int = 10, per_author: int = 5, k: int = 50):
         self.n_neighbours = n_neighbours
         self.n_authors = n_authors
         self.per_author = per_author
-        self.n = n
+        self.k = k
 
     def fit(self, user_authors, item_authors, publish_day, item_scores=None):
         check_positive_int(self.n_neighbours, "n_neighbours")
@@ -215,4 +215,4 @@ class SimilarAuthorRecall(AuthorRecall):
         top = np.where(np.take_along_axis(scores, top, axis=1) > 0, top, -1)
         table = self._index.table(available_mask(context, self.n_items_), self.per_author)
         items = np.where(top[:, :, None] >= 0, table[np.maximum(top, 0)], -1)      # (B, A, per_author)
-        return first_n_valid(users, items.reshape(len(users), -1), self.n)
+        return first_k_valid(users, items.reshape(len(users), -1), self.k)

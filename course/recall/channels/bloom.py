@@ -15,6 +15,10 @@ Reference: B. H. Bloom, "Space/time trade-offs in hash coding with allowable err
 CACM 1970. The ``k`` positions come from two hashes by double hashing
 ``h_i = h1 + i h2 mod m`` (A. Kirsch, M. Mitzenmacher, "Less hashing, same performance:
 building a better Bloom filter", ESA 2006), which keeps the same asymptotic FPR.
+
+Notation: this module keeps the textbook letters, so here ``n`` is the number of keys added
+and ``k`` the number of hash functions (``n_hashes``), *not* the length of a returned list as
+everywhere else in the package (CONTRIBUTING, "API vocabulary").
 """
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ class RecallCache:
     [11, 12, 13]
     >>> cache.remove_exposed(1, [12])
     1
-    >>> cache.recall(1, n=5, day=1), cache.recall(1, n=1, day=1), cache.recall(1, n=5, day=1)
+    >>> cache.recall(1, k=5, day=1), cache.recall(1, k=1, day=1), cache.recall(1, k=5, day=1)
     ([13, 11], [13], [11])
     >>> dict(cache.exits_)
     {'evicted': 1, 'exposed': 1, 'recalled_out': 2}
@@ -154,20 +154,20 @@ class RecallCache:
                 self.exits_["evicted"] += 1
             cache[item] = [day, 0]
 
-    def recall(self, user_id: int, n: int, day: int) -> list[int]:
-        """Up to ``n`` cached items for ``user_id``, newest first; counts one recall each.
+    def recall(self, user_id: int, k: int, day: int) -> list[int]:
+        """Up to ``k`` cached items for ``user_id``, newest first; counts one recall each.
 
         Items older than ``max_age_days`` are dropped first; an item reaching ``max_recalls``
         is returned this last time, then dropped and retired (see :meth:`add`). An unknown user
         gets ``[]``.
         """
         day = self._check_day(day)
-        n = _check_int("n", n, 1)
+        k = _check_int("k", k, 1)
         cache = self._caches.get(user_id)
         if not cache:
             return []
         self._drop_aged(cache, day)
-        chosen = list(reversed(cache))[:n]
+        chosen = list(reversed(cache))[:k]
         for item in chosen:
             cache[item][1] += 1
             if cache[item][1] >= self.max_recalls:
@@ -217,21 +217,22 @@ class CacheRecall:
     Parameters
     ----------
     cache : RecallCache
-    n : int, default 50
+    k : int, default 50
+        Notes per user, at most (the length of each user's list).
     """
 
-    def __init__(self, cache: RecallCache, n: int = 50):
+    def __init__(self, cache: RecallCache, k: int = 50):
         if not isinstance(cache, RecallCache):
             raise TypeError(f"cache must be a RecallCache, got {type(cache).__name__}")
         self.cache = cache
-        self.n = check_positive_int(n, "n")
+        self.k = check_positive_int(k, "k")
 
     def __call__(self, user_ids, context: RequestContext):
         users = check_user_ids(user_ids, np.iinfo(np.int64).max)
         if not isinstance(context, RequestContext):
             raise TypeError(f"context must be a RequestContext, got {type(context).__name__}")
         # a loop over the batch's users: the cache is a per-user structure (an OrderedDict each)
-        lists = [self.cache.recall(int(user), self.n, day=context.day) for user in users]
+        lists = [self.cache.recall(int(user), self.k, day=context.day) for user in users]
         out_users = np.repeat(users, [len(items) for items in lists])
         out_items = np.fromiter((i for items in lists for i in items), dtype=np.int64,
                                 count=len(out_users))

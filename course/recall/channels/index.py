@@ -17,7 +17,7 @@ import numpy as np
 from course._checks import check_is_fitted
 from course.pipeline.candidates import RequestContext
 
-__all__ = ["newest_first_order", "KeyIndex", "check_user_ids", "available_mask", "first_n_valid",
+__all__ = ["newest_first_order", "KeyIndex", "check_user_ids", "available_mask", "first_k_valid",
            "check_fitted"]
 
 
@@ -96,18 +96,18 @@ class KeyIndex:
         return table
 
 
-def first_n_valid(users: np.ndarray, items: np.ndarray, n: int):
-    """Flatten (B, L) item rows padded with -1, keeping each row's first ``n`` real items.
+def first_k_valid(users: np.ndarray, items: np.ndarray, k: int):
+    """Flatten (B, L) item rows padded with -1, keeping each row's first ``k`` real items.
 
     Returns the channel contract's ``(users, items)``: two flat arrays, row by row, in order.
 
     Examples
     --------
-    >>> first_n_valid(np.array([4, 9]), np.array([[7, -1, 8, 6], [-1, -1, -1, -1]]), n=2)
+    >>> first_k_valid(np.array([4, 9]), np.array([[7, -1, 8, 6], [-1, -1, -1, -1]]), k=2)
     (array([4, 4]), array([7, 8]))
     """
     valid = items >= 0
-    valid &= np.cumsum(valid, axis=1) <= n
+    valid &= np.cumsum(valid, axis=1) <= k
     return np.broadcast_to(users[:, None], items.shape)[valid], items[valid]
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 from course._checks import check_positive_int
 from course.pipeline.candidates import RequestContext
 from course.recall.channels.index import (KeyIndex, available_mask, check_fitted, check_user_ids,
-                                         first_n_valid, newest_first_order)
+                                         first_k_valid, newest_first_order)
 
 __all__ = ["NewestByKeyRecall", "GeoHashRecall", "SameCityRecall"]
 
@@ -39,14 +39,14 @@ __all__ = ["NewestByKeyRecall", "GeoHashRecall", "SameCityRecall"]
 class NewestByKeyRecall:
     """Key-match recall: the notes sharing the user's key, newest (then best) first.
 
-    ``candidates(u) = top_n { i available : key(i) = key(u) }`` ordered by
+    ``candidates(u) = top_k { i available : key(i) = key(u) }`` ordered by
     (publish_day desc, item_scores desc, id asc). The base of GeoHash and same-city recall;
     any categorical key works (a city, a GeoHash prefix, a school...).
 
     Parameters
     ----------
-    n : int, default 100
-        Candidates per user.
+    k : int, default 100
+        Candidates per user (the length of each user's list).
 
     Attributes
     ----------
@@ -56,17 +56,17 @@ class NewestByKeyRecall:
 
     Examples
     --------
-    >>> channel = NewestByKeyRecall(n=2).fit(["a", "b"], ["a", "b", "a", "a"], [1, 1, 3, 2])
+    >>> channel = NewestByKeyRecall(k=2).fit(["a", "b"], ["a", "b", "a", "a"], [1, 1, 3, 2])
     >>> channel([0, 1], RequestContext(day=3, available_items=np.arange(4)))
     (array([0, 0, 1]), array([2, 3, 1]))
     """
 
-    def __init__(self, n: int = 100):
-        self.n = n
+    def __init__(self, k: int = 100):
+        self.k = k
 
     def fit(self, user_keys, item_keys, publish_day, item_scores=None):
         """Index the notes by key; ``user_keys`` (n_users,), ``item_keys`` (n_items,)."""
-        check_positive_int(self.n, "n")
+        check_positive_int(self.k, "k")
         user_keys, item_keys = np.asarray(user_keys, dtype=object), np.asarray(item_keys, dtype=object)
         if user_keys.ndim != 1 or item_keys.ndim != 1 or not len(user_keys) or not len(item_keys):
             raise ValueError("user_keys and item_keys must be non-empty 1-D arrays")
@@ -91,10 +91,10 @@ class NewestByKeyRecall:
     def __call__(self, user_ids, context: RequestContext):
         check_fitted(self)
         users = check_user_ids(user_ids, self.n_users_)
-        table = self._index.table(available_mask(context, self.n_items_), self.n)
+        table = self._index.table(available_mask(context, self.n_items_), self.k)
         codes = self.user_codes_[users]
-        items = np.where(codes[:, None] >= 0, table[np.maximum(codes, 0)], -1)  # (B, n)
-        return first_n_valid(users, items, self.n)
+        items = np.where(codes[:, None] >= 0, table[np.maximum(codes, 0)], -1)  # (B, k)
+        return first_k_valid(users, items, self.k)
 
 
 def _geohash_prefixes(geohashes, precision: int) -> np.ndarray:
@@ -114,12 +114,12 @@ class GeoHashRecall(NewestByKeyRecall):
     Parameters
     ----------
     precision : int, default 4       prefix length p
-    n : int, default 100             candidates per user
+    k : int, default 100             candidates per user
     """
 
-    def __init__(self, precision: int = 4, n: int = 100):
+    def __init__(self, precision: int = 4, k: int = 100):
         self.precision = precision
-        self.n = n
+        self.k = k
 
     def fit(self, users: pd.DataFrame, items: pd.DataFrame, item_scores=None):
         """``users`` and ``items`` with a ``geohash`` column (the world's tables)."""
