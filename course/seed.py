@@ -7,12 +7,13 @@ same numbers, which is what lets nbval check the stored outputs.
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 import random
 
 import numpy as np
 import torch
+
+from course._checks import check_nonnegative_int, check_rng
 
 
 def set_seed(seed: int = 0) -> np.random.Generator:
@@ -35,11 +36,7 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     >>> bool((a == b).all())
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    seed = int(seed)
+    seed = check_nonnegative_int(seed, "seed")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -48,8 +45,11 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def as_generator(rng) -> np.random.Generator:
+def as_generator(rng, name: str = "rng") -> np.random.Generator:
     """A numpy Generator from a Generator (returned as is) or a non-negative int seed.
+
+    The shared check :func:`course._checks.check_rng`: another type is a ``TypeError``, a
+    negative seed a ``ValueError``; ``name`` is the argument named in the message.
 
     Functions that draw randomness take ``rng`` or ``seed`` and call this, so a caller can pass
     either a seed (reproducible on its own) or a shared Generator (one stream for a whole run).
@@ -61,13 +61,9 @@ def as_generator(rng) -> np.random.Generator:
     >>> as_generator(-1)
     Traceback (most recent call last):
     ...
-    TypeError: rng must be a numpy Generator or a non-negative int seed, got -1
+    ValueError: rng must be a numpy Generator or a non-negative int seed, got -1
     """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
+    return check_rng(rng, name)
 
 
 def private_torch_rng(function):

@@ -172,8 +172,10 @@ def test_bad_inputs(tiny_world):
         interest_balance(tiny_world, n_users=len(tiny_world.users) + 1)
     with pytest.raises(TypeError, match="n_users"):
         interest_balance(tiny_world, n_users="400")
-    with pytest.raises(TypeError, match="seed"):
+    with pytest.raises(ValueError, match="seed"):
         interest_balance(tiny_world, seed=-1)
+    with pytest.raises(TypeError, match="seed"):
+        interest_balance(tiny_world, seed=0.5)
     with pytest.raises(TypeError, match="World"):
         platform_rates("small")
     with pytest.raises(TypeError, match="World"):

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from course._checks import check_nonnegative_int, check_positive_int
 from course.seed import as_generator
 from course.world.oracle import sigmoid
 
@@ -101,14 +102,6 @@ def _check_world(world):
         raise TypeError(f"world must be a course.world.World, got {type(world).__name__}")
 
 
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
 def interest_balance(world, day: int | None = None, n_users: int = 400, k: int = 50,
                      seed: int = 0) -> InterestBalance:
     """Variance shares of the true click logit and how much one list serves everyone.
@@ -141,17 +134,17 @@ def interest_balance(world, day: int | None = None, n_users: int = 400, k: int =
     """
     _check_world(world)
     n_days = world.config.n_days
-    day = n_days - 1 if day is None else _check_int("day", day, 0)
+    day = n_days - 1 if day is None else check_nonnegative_int(day, "day")
     if day >= n_days:
         raise ValueError(f"day must be a logged day in [0, {n_days}), got {day}")
-    n_users = _check_int("n_users", n_users, 1)
+    n_users = check_positive_int(n_users, "n_users")
     if n_users > len(world.users):
         raise ValueError(f"n_users={n_users} exceeds the world's {len(world.users)} users")
-    k = _check_int("k", k, 1)
+    k = check_positive_int(k, "k")
     items = servable_items(world, day)
     if k > len(items):
         raise ValueError(f"k={k} exceeds the {len(items)} servable notes on day {day}")
-    users = np.sort(as_generator(seed).choice(len(world.users), n_users, replace=False))
+    users = np.sort(as_generator(seed, "seed").choice(len(world.users), n_users, replace=False))
 
     logit = world.oracle.click_logit_matrix(users, items, day=day)                # (U, I)
     item_share, user_share, interaction_share = variance_shares(logit)

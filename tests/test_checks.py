@@ -1,0 +1,113 @@
+"""The shared input checks of ``course/_checks.py`` (CONTRIBUTING, "API vocabulary").
+
+Each check: the right type and value passes (and comes back normalised), a wrong type is a
+``TypeError``, a bad value a ``ValueError``, and the message names the argument and shows what
+came.
+"""
+import numpy as np
+import pytest
+
+from course._checks import (check_array, check_int, check_nonnegative_int, check_positive_int,
+                            check_probability, check_real, check_rng)
+from course.seed import as_generator
+
+
+@pytest.mark.parametrize("value", [0, 3, np.int64(7), np.uint8(2)])
+def test_check_nonnegative_int_passes_ints_and_returns_a_python_int(value):
+    out = check_nonnegative_int(value, "day")
+    assert out == value and type(out) is int
+
+
+@pytest.mark.parametrize("check, bad_type, bad_value", [
+    (check_nonnegative_int, 1.0, -1),
+    (check_positive_int, 2.5, 0),
+    (lambda v, name: check_int(v, name, minimum=2, maximum=5), "3", 6),
+])
+def test_int_checks(check, bad_type, bad_value):
+    with pytest.raises(TypeError, match=rf"^my_arg .*got {bad_type!r} \({type(bad_type).__name__}\)"):
+        check(bad_type, "my_arg")
+    with pytest.raises(TypeError, match="my_arg"):
+        check(True, "my_arg")                         # a bool is not a count
+    with pytest.raises(ValueError, match=rf"^my_arg .*got {bad_value}$"):
+        check(bad_value, "my_arg")
+
+
+def test_check_int_bounds_in_the_message():
+    assert check_int(5, "n", minimum=2, maximum=5) == 5
+    with pytest.raises(ValueError, match=r"n must be an int in \[2, 5\], got 1"):
+        check_int(1, "n", minimum=2, maximum=5)
+    with pytest.raises(ValueError, match="n must be an int >= 2, got 1"):
+        check_int(1, "n", minimum=2)
+    assert check_int(-10, "n") == -10
+
+
+@pytest.mark.parametrize("value", [0, 0.0, 0.3, 1, np.float32(0.5), np.float64(1.0)])
+def test_check_probability_passes_numbers_in_the_unit_interval(value):
+    out = check_probability(value, "share")
+    assert out == pytest.approx(float(value)) and type(out) is float
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.01, float("nan"), float("inf")])
+def test_check_probability_bad_value(value):
+    with pytest.raises(ValueError, match=r"^share must be a number in \[0, 1\], got"):
+        check_probability(value, "share")
+
+
+@pytest.mark.parametrize("value", ["0.5", None, True, [0.5], 1j])
+def test_check_probability_wrong_type(value):
+    with pytest.raises(TypeError, match=r"^share must be a number in \[0, 1\], got .*\("):
+        check_probability(value, "share")
+
+
+def test_check_probability_open_ends_and_a_lower_top():
+    with pytest.raises(ValueError, match=r"rate must be a number in \(0, 1\), got 0"):
+        check_probability(0, "rate", low_open=True, high_open=True)
+    with pytest.raises(ValueError, match=r"\(0, 1\), got 1"):
+        check_probability(1.0, "rate", low_open=True, high_open=True)
+    assert check_probability(0.5, "test_share", low_open=True, high=0.5) == 0.5
+    with pytest.raises(ValueError, match=r"test_share must be a number in \(0, 0.5\], got 0.6"):
+        check_probability(0.6, "test_share", low_open=True, high=0.5)
+
+
+def test_check_real():
+    assert check_real(3, "temperature", low=0) == 3.0
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 0, got -1"):
+        check_real(-1, "temperature", low=0)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got 0"):
+        check_real(0, "lr", low=0, low_open=True)
+    with pytest.raises(ValueError, match="finite"):
+        check_real(float("inf"), "lr")
+    with pytest.raises(TypeError, match="lr must be .*got '1' \\(str\\)"):
+        check_real("1", "lr")
+
+
+def test_check_rng_and_as_generator():
+    generator = np.random.default_rng(0)
+    assert check_rng(generator) is generator and as_generator(generator) is generator
+    assert check_rng(np.int64(4)).integers(1000) == np.random.default_rng(4).integers(1000)
+    with pytest.raises(ValueError, match=r"^rng must be a numpy Generator or a non-negative int seed, got -1$"):
+        check_rng(-1)
+    with pytest.raises(ValueError, match="^seed must"):
+        as_generator(-3, "seed")
+    for bad in (0.5, "1", None, True, np.random.RandomState(0)):
+        with pytest.raises(TypeError, match="^rng must be a numpy Generator"):
+            check_rng(bad)
+
+
+def test_check_array():
+    ids = check_array([3, 1], 1, "user_ids", "iu")
+    assert ids.dtype.kind == "i" and ids.tolist() == [3, 1]
+    floats = np.arange(6.0).reshape(2, 3)
+    assert check_array(floats, 2, "scores", "f") is floats        # returned as is, never cast
+    assert check_array(floats, (1, 2), "scores", "iuf").shape == (2, 3)
+    assert check_array([], 1, "user_ids", "iu").size == 0         # empty: any dtype
+    with pytest.raises(ValueError, match=r"^user_ids must be a 1-D array, got shape \(2, 3\)$"):
+        check_array(floats, 1, "user_ids")
+    with pytest.raises(ValueError, match=r"scores must be a 1-D or 2-D array, got shape \(\)"):
+        check_array(3.0, (1, 2), "scores")
+    with pytest.raises(TypeError, match=r"^user_ids must have an integer dtype, got dtype float64$"):
+        check_array([1.0], 1, "user_ids", "iu")
+    with pytest.raises(TypeError, match="scores must have a floating dtype, got dtype int64"):
+        check_array(np.array([1], dtype=np.int64), 1, "scores", "f")
+    with pytest.raises(ValueError, match=r"vectors must be non-empty, got shape \(0, 4\)"):
+        check_array(np.zeros((0, 4)), 2, "vectors", allow_empty=False)
