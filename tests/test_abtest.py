@@ -207,3 +207,17 @@ def test_power_of_zero_effect_is_alpha_and_design_validation():
         power_of_test(1000, 1.0, 0.1, treatment_share=1.0)
     with pytest.raises(ValueError):
         ci_half_width(1, 1.0)
+
+
+def test_layer_and_platform_arguments_follow_the_type_value_rule():
+    layer = Layer("checks")
+    with pytest.raises(TypeError, match="n_buckets_or_share"):
+        layer.add_experiment("x", "10")
+    with pytest.raises(ValueError, match=r"n_buckets_or_share must be a number in \(0, 1\], got 1.5"):
+        layer.add_experiment("x", 1.5)
+    with pytest.raises(ValueError, match=r"holdout_share must be a number in \[0, 1\), got 1.0"):
+        ExperimentPlatform(holdout_share=1.0)
+    with pytest.raises(TypeError, match="holdout_share"):
+        ExperimentPlatform(holdout_share="0.1")
+    with pytest.raises(ValueError, match="user_ids must be a 1-D array, got shape"):
+        assign_bucket([[1, 2]], 10, "s")

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from course._arrays import splitmix64
+from course._checks import check_array, check_positive_int, check_probability
 
 __all__ = ["assign_bucket", "Layer", "ExperimentPlatform"]
 
@@ -72,17 +73,10 @@ def assign_bucket(user_ids, n_buckets: int, salt: str) -> np.ndarray:
     >>> bool((assign_bucket([0, 1, 2, 3], 10, "recall") == buckets).all())
     True
     """
-    if isinstance(n_buckets, bool) or not isinstance(n_buckets, (int, np.integer)):
-        raise TypeError(f"n_buckets must be an int, got {type(n_buckets).__name__}")
-    if n_buckets < 1:
-        raise ValueError(f"n_buckets must be at least 1, got {n_buckets}")
+    n_buckets = check_positive_int(n_buckets, "n_buckets")
     if not isinstance(salt, str):
         raise TypeError(f"salt must be a str, got {type(salt).__name__}")
-    ids = np.asarray(user_ids)
-    if ids.ndim != 1:
-        raise ValueError(f"user_ids must be 1-d, got shape {ids.shape}")
-    if ids.size and (ids.dtype.kind not in "iu" or ids.dtype == bool):
-        raise TypeError(f"user_ids must be integers, got dtype {ids.dtype}")
+    ids = check_array(user_ids, 1, "user_ids", "iu")
     if ids.dtype.kind == "i" and (ids < 0).any():
         raise ValueError("user_ids must be non-negative")
     with np.errstate(over="ignore"):
@@ -180,10 +174,12 @@ class Layer:
         value = n_buckets_or_share
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
             size = int(value)
-        elif isinstance(value, (float, np.floating)) and 0 < value <= 1:
+        elif isinstance(value, (float, np.floating)):
+            check_probability(value, "n_buckets_or_share", low_open=True)
             size = int(round(value * self.n_buckets))
         else:
-            raise ValueError(f"n_buckets_or_share must be an int or a float in (0, 1], got {value!r}")
+            raise TypeError(f"n_buckets_or_share must be an int or a float in (0, 1], got {value!r} "
+                            f"({type(value).__name__})")
         if size < 1:
             raise ValueError(f"{value!r} is less than one bucket of layer {self.name!r} "
                              f"({self.n_buckets} buckets)")
@@ -224,8 +220,7 @@ class ExperimentPlatform:
     holdout_buckets = 1000
 
     def __init__(self, holdout_share: float = 0.0, holdout_salt: str = "holdout"):
-        if not 0 <= holdout_share < 1:
-            raise ValueError(f"holdout_share must be in [0, 1), got {holdout_share!r}")
+        check_probability(holdout_share, "holdout_share", high_open=True)
         if 0 < holdout_share and round(holdout_share * self.holdout_buckets) == 0:
             raise ValueError(f"holdout_share must be 0 or at least 1/{self.holdout_buckets}")
         if not isinstance(holdout_salt, str):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from course._checks import check_positive_int, check_probability
 from course.abtest.bucketing import assign_bucket
 from course.abtest.statistics import ABTestResult, compare_means
 
@@ -51,8 +52,7 @@ def _policy(policy, env, seed: int):
 
 def _split(n_users: int, share: float, salt: str, n_buckets: int) -> np.ndarray:
     """1 for users whose bucket is below ``share · n_buckets``, else 0: shape (n_users,)."""
-    if not 0 < share < 1:
-        raise ValueError(f"shares must be in (0, 1), got {share!r}")
+    check_probability(share, "share", low_open=True, high_open=True)
     cut = share * n_buckets
     if abs(cut - round(cut)) > 1e-9:
         raise ValueError(f"share {share!r} is not a whole number of buckets (1/{n_buckets} each)")
@@ -97,8 +97,7 @@ class OnlineExperiment:
 
 def _serve(env, groups, policies, labels, n_days: int) -> OnlineExperiment:
     from course.world import route_by_group
-    if isinstance(n_days, bool) or not isinstance(n_days, (int, np.integer)) or n_days < 1:
-        raise ValueError(f"n_days must be an int >= 1, got {n_days!r}")
+    n_days = check_positive_int(n_days, "n_days")
     routed = route_by_group(groups, policies)
     results = env.run(routed, int(n_days))
     arm = np.asarray(labels, dtype=object)[groups]
@@ -204,8 +203,7 @@ def rerandomised_tests(control_values, treatment_values=None, n_tests: int = 200
         raise ValueError("values must be 1-d arrays of equal length, with at least 4 users")
     if not (np.isfinite(control).all() and np.isfinite(treatment).all()):
         raise ValueError("values must be finite")
-    if isinstance(n_tests, bool) or not isinstance(n_tests, (int, np.integer)) or n_tests < 1:
-        raise ValueError(f"n_tests must be an int >= 1, got {n_tests!r}")
+    n_tests = check_positive_int(n_tests, "n_tests")
     rows = []
     for t in range(n_tests):                         # a loop over tests, each fully vectorised
         treated = _split(len(control), treatment_share, f"{salt_prefix}-{t}", 100).astype(bool)
@@ -263,8 +261,7 @@ def run_reverse_experiment(world_or_env, old_policy, new_policy, test_days: int,
     -------
     ReverseExperiment
     """
-    if not 0 < 2 * test_share <= 1:
-        raise ValueError(f"test_share must be in (0, 0.5], got {test_share!r}")
+    check_probability(test_share, "test_share", low_open=True, high=0.5)
     env = _environment(world_or_env, seed)
     old, new = _policy(old_policy, env, seed), _policy(new_policy, env, seed)
     n_users = env.config.n_users
