@@ -100,6 +100,12 @@ def test_errors():
             BloomFilter(100, rate)
     with pytest.raises(ValueError, match="n_hashes"):
         BloomFilter.from_size(100, 0)
+    with pytest.raises(TypeError, match="n_bits"):
+        BloomFilter.from_size(100.0, 3)
+    with pytest.raises(TypeError, match="error_rate"):
+        BloomFilter(100, "0.01")
+    with pytest.raises(TypeError, match="day"):
+        ExposureFilter().record([1], [1], day=1.5)
     bloom = BloomFilter(100, 0.01)
     with pytest.raises(TypeError):
         bloom.add_many(np.array([0.5, 1.5]))

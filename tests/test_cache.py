@@ -55,8 +55,11 @@ def test_leaves_when_older_than_max_age():
 
 
 def test_errors():
-    for kwargs in ({"capacity": 0}, {"max_recalls": 0}, {"max_age_days": -1}, {"capacity": 2.0}):
-        with pytest.raises(ValueError):
+    for kwargs in ({"capacity": 0}, {"max_recalls": 0}, {"max_age_days": -1}):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            RecallCache(**kwargs)
+    for kwargs in ({"capacity": 2.0}, {"max_recalls": True}, {"max_age_days": "7"}):
+        with pytest.raises(TypeError, match=next(iter(kwargs))):   # a wrong type: TypeError
             RecallCache(**kwargs)
     cache = RecallCache()
     cache.add(1, [1], day=5)

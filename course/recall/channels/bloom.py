@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from course._arrays import splitmix64
-from course._checks import check_positive_int
+from course._checks import check_int, check_positive_int, check_probability
 
 _UINT64 = np.uint64
 
@@ -139,8 +139,7 @@ class BloomFilter:
 
     def __init__(self, capacity: int, error_rate: float = 0.01):
         capacity = check_positive_int(capacity, "capacity")
-        if not 0 < error_rate < 1:
-            raise ValueError(f"error_rate must be in (0, 1), got {error_rate!r}")
+        check_probability(error_rate, "error_rate", low_open=True, high_open=True)
         self.capacity = int(capacity)
         self.error_rate = float(error_rate)
         n_bits = math.ceil(-capacity * math.log(error_rate) / math.log(2) ** 2)
@@ -149,9 +148,7 @@ class BloomFilter:
     @classmethod
     def from_size(cls, n_bits: int, n_hashes: int) -> "BloomFilter":
         """A filter with explicit ``m`` and ``k`` (``capacity`` and ``error_rate`` are None)."""
-        for name, value in (("n_bits", n_bits), ("n_hashes", n_hashes)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        n_bits, n_hashes = check_positive_int(n_bits, "n_bits"), check_positive_int(n_hashes, "n_hashes")
         bloom = cls.__new__(cls)
         bloom.capacity, bloom.error_rate = None, None
         bloom._allocate(int(n_bits), int(n_hashes))
@@ -261,14 +258,9 @@ class ExposureFilter:
                 raise ValueError(f"{name} must be in [0, 2^32)")
         return (users.astype(_UINT64) << _UINT64(32)) | items.astype(_UINT64)
 
-    def _check_day(self, day) -> int:
-        if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
-            raise TypeError(f"day must be an int, got {type(day).__name__}")
-        return int(day)
-
     def record(self, user_ids, item_ids, day: int) -> None:
         """Remember that each item was exposed to its user on ``day``; drop expired days."""
-        day = self._check_day(day)
+        day = check_int(day, "day")
         latest = max(self.filters_, default=day)
         if day <= latest - self.window_days:
             raise ValueError(f"day {day} is already outside the {self.window_days}-day window "
@@ -284,7 +276,7 @@ class ExposureFilter:
 
     def seen(self, user_ids, item_ids, day: int) -> np.ndarray:
         """Bool array of shape (n_pairs,): exposed within the window ending on ``day``."""
-        day = self._check_day(day)
+        day = check_int(day, "day")
         keys = self.pair_keys(user_ids, item_ids)
         result = np.zeros(keys.shape, dtype=bool)
         if keys.size == 0:

@@ -31,15 +31,9 @@ from collections import Counter, OrderedDict
 
 import numpy as np
 
-from course._checks import check_positive_int
+from course._checks import check_int, check_nonnegative_int, check_positive_int
 from course.pipeline.candidates import RequestContext
 from course.recall.channels.index import check_user_ids
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _as_item_list(item_ids) -> list[int]:
@@ -89,9 +83,9 @@ class RecallCache:
     """
 
     def __init__(self, capacity: int = 200, max_recalls: int = 3, max_age_days: int = 7):
-        self.capacity = _check_int("capacity", capacity, 1)
-        self.max_recalls = _check_int("max_recalls", max_recalls, 1)
-        self.max_age_days = _check_int("max_age_days", max_age_days, 0)
+        self.capacity = check_positive_int(capacity, "capacity")
+        self.max_recalls = check_positive_int(max_recalls, "max_recalls")
+        self.max_age_days = check_nonnegative_int(max_age_days, "max_age_days")
         # user -> OrderedDict(item -> [day_added, n_recalls]), oldest entry first.
         self._caches: dict[int, OrderedDict] = {}
         # user -> {item: day_added} of the items recalled out, refused until they would have aged.
@@ -101,8 +95,7 @@ class RecallCache:
         self.exits_: Counter = Counter()
 
     def _check_day(self, day) -> int:
-        if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
-            raise TypeError(f"day must be an int, got {type(day).__name__}")
+        day = check_int(day, "day")
         if self._latest_day is not None and day < self._latest_day:
             raise ValueError(f"day must not go backwards: got {day} after {self._latest_day}")
         self._latest_day = int(day)
@@ -162,7 +155,7 @@ class RecallCache:
         gets ``[]``.
         """
         day = self._check_day(day)
-        k = _check_int("k", k, 1)
+        k = check_positive_int(k, "k")
         cache = self._caches.get(user_id)
         if not cache:
             return []
