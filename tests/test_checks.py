@@ -111,3 +111,36 @@ def test_check_array():
         check_array(np.array([1], dtype=np.int64), 1, "scores", "f")
     with pytest.raises(ValueError, match=r"vectors must be non-empty, got shape \(0, 4\)"):
         check_array(np.zeros((0, 4)), 2, "vectors", allow_empty=False)
+
+
+def test_call_sites_raise_type_error_for_a_wrong_type():
+    """Modules that used inline copies now share these checks: a wrong type is a TypeError."""
+    import torch
+
+    from course.recall.ann import exact_top_k
+    from course.recall.ann.deep_retrieval import PathModel
+    from course.recall.ann.ivf import kmeans
+    from course.recall.two_tower.losses import pointwise_loss, triplet_hinge_loss
+    from course.recall.two_tower.model import Tower
+
+    points = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(TypeError, match="embedding_dim"):
+        Tower([3], embedding_dim=2.0)
+    with pytest.raises(ValueError, match="embedding_dim must be an int >= 1, got 0"):
+        Tower([3], embedding_dim=0)
+    with pytest.raises(TypeError, match="temperature"):
+        pointwise_loss(torch.zeros(2), torch.zeros(2), temperature="1")
+    with pytest.raises(ValueError, match="margin must be a finite number >= 0"):
+        triplet_hinge_loss(torch.zeros(2), torch.zeros(2), margin=-0.5)
+    with pytest.raises(TypeError, match="depth"):
+        PathModel(2, 2.0, 3)
+    with pytest.raises(ValueError, match="seed"):
+        kmeans(points, 2, seed=-1)
+    with pytest.raises(TypeError, match="max_iter"):
+        kmeans(points, 2, max_iter=2.5)
+    with pytest.raises(ValueError, match=r"n_clusters must be an int in \[1, 6\], got 7"):
+        kmeans(points, 7)
+    with pytest.raises(TypeError, match="queries must have a real"):
+        exact_top_k(np.array([["a", "b"]]), points, 2)
+    with pytest.raises(ValueError, match=r"item_vectors must be a 2-D array, got shape \(6,\)"):
+        exact_top_k(points, points[:, 0], 2)

@@ -79,8 +79,7 @@ class PathModel(nn.Module):
     def __init__(self, user_dim: int, depth: int, width: int, node_dim: int = 8):
         super().__init__()
         for name, value in [("user_dim", user_dim), ("depth", depth), ("width", width), ("node_dim", node_dim)]:
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            check_positive_int(value, name)
         self.user_dim, self.depth, self.width = int(user_dim), int(depth), int(width)
         self.node_embeddings = nn.ModuleList(nn.Embedding(width, node_dim) for _ in range(depth - 1))
         self.layers = nn.ModuleList(nn.Linear(user_dim + d * node_dim, width) for d in range(depth))

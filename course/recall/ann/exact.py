@@ -21,22 +21,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from course._checks import check_exclude, check_is_fitted, check_positive_int
+from course._checks import check_array, check_exclude, check_int, check_is_fitted, check_positive_int
 
 
 # Input checks and helpers shared with course.recall.ann.ivf (which imports them from here).
 METRICS = ("inner_product", "cosine")
 
 def _as_matrix(values, name: str) -> np.ndarray:
-    """Validate a 2-D finite float matrix; integer input becomes float64."""
-    array = np.asarray(values)
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n, dim), got shape {array.shape}")
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} must be non-empty, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.floating):
-        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-            raise TypeError(f"{name} must be real numbers, got dtype {array.dtype}")
+    """Validate a 2-D (n, dim) non-empty finite real matrix; integer input becomes float64."""
+    array = check_array(values, 2, name, "iuf", allow_empty=False)
+    if array.dtype.kind != "f":
         array = array.astype(np.float64)
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
@@ -49,11 +43,8 @@ def _check_metric(metric: str) -> None:
 
 
 def _check_k(k, n_items: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    if not 1 <= k <= n_items:
-        raise ValueError(f"k must be in [1, n_items={n_items}], got {k}")
-    return int(k)
+    """``k`` as an int in ``[1, n_items]`` (the shared :func:`course._checks.check_int`)."""
+    return check_int(k, "k", minimum=1, maximum=n_items)
 
 
 def _normalise_rows(matrix: np.ndarray) -> np.ndarray:

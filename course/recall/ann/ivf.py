@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course._checks import check_exclude, check_is_fitted, check_positive_int
+from course._checks import check_exclude, check_int, check_is_fitted, check_positive_int, check_rng
 from course.recall.ann.exact import _as_matrix, _check_k, _check_metric, _normalise_rows, _sort_top
 
 __all__ = ["kmeans", "IVFIndex"]
@@ -72,13 +72,9 @@ def kmeans(vectors, n_clusters: int, max_iter: int = 20, seed=0, init=None) -> t
     """
     vectors = _as_matrix(vectors, "vectors")
     n_vectors = len(vectors)
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)):
-        raise TypeError(f"n_clusters must be an int, got {type(n_clusters).__name__}")
-    if not 1 <= n_clusters <= n_vectors:
-        raise ValueError(f"n_clusters must be in [1, n_vectors={n_vectors}], got {n_clusters}")
-    if max_iter < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n_clusters = check_int(n_clusters, "n_clusters", minimum=1, maximum=n_vectors)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    rng = check_rng(seed, "seed")
     if init is not None:
         centroids = _as_matrix(init, "init").astype(vectors.dtype, copy=True)
         if centroids.shape != (n_clusters, vectors.shape[1]):

@@ -34,6 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course._checks import check_positive_int, check_real
+
 __all__ = ["pointwise_loss", "triplet_hinge_loss", "triplet_logistic_loss", "listwise_softmax_loss",
            "in_batch_softmax_loss", "log_sampling_probability", "make_loss_fn", "OBJECTIVES"]
 
@@ -51,11 +53,6 @@ def _check_pair(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"negative_scores must have shape (B,) or (B, n) with B = "
                          f"{positive.shape[0]}, got {tuple(negative.shape)}")
     return negative
-
-
-def _check_positive(name: str, value) -> None:
-    if not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
 def pointwise_loss(positive_scores, negative_scores, temperature: float = 1.0) -> torch.Tensor:
@@ -77,7 +74,7 @@ def pointwise_loss(positive_scores, negative_scores, temperature: float = 1.0) -
     0.6931
     """
     negative_scores = _check_pair(positive_scores, negative_scores)
-    _check_positive("temperature", temperature)
+    check_real(temperature, "temperature", low=0, low_open=True)
     # softplus(-x) = -log σ(x) and softplus(x) = -log(1 - σ(x)), without overflow.
     total = F.softplus(-positive_scores / temperature).sum() + F.softplus(negative_scores / temperature).sum()
     return total / (positive_scores.numel() + negative_scores.numel())
@@ -95,8 +92,7 @@ def triplet_hinge_loss(positive_scores, negative_scores, margin: float = 1.0) ->
     0.25
     """
     negative_scores = _check_pair(positive_scores, negative_scores)
-    if not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
-        raise ValueError(f"margin must be a number >= 0, got {margin!r}")
+    check_real(margin, "margin", low=0)
     return F.relu(margin + negative_scores - positive_scores[:, None]).mean()  # (B, n) -> ()
 
 
@@ -111,7 +107,7 @@ def triplet_logistic_loss(positive_scores, negative_scores, scale: float = 1.0) 
     0.6931
     """
     negative_scores = _check_pair(positive_scores, negative_scores)
-    _check_positive("scale", scale)
+    check_real(scale, "scale", low=0, low_open=True)
     return F.softplus(scale * (negative_scores - positive_scores[:, None])).mean()
 
 
@@ -126,7 +122,7 @@ def listwise_softmax_loss(positive_scores, negative_scores, temperature: float =
     1.3863
     """
     negative_scores = _check_pair(positive_scores, negative_scores)
-    _check_positive("temperature", temperature)
+    check_real(temperature, "temperature", low=0, low_open=True)
     logits = torch.cat([positive_scores[:, None], negative_scores], dim=1) / temperature  # (B, 1 + n)
     return F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long))  # the positive is column 0
 
@@ -164,7 +160,7 @@ def in_batch_softmax_loss(user_vectors, item_vectors, log_q=None, temperature: f
     if user_vectors.ndim != 2 or user_vectors.shape != item_vectors.shape or len(user_vectors) == 0:
         raise ValueError(f"user_vectors and item_vectors must both have shape (B, D), got "
                          f"{tuple(user_vectors.shape)} and {tuple(item_vectors.shape)}")
-    _check_positive("temperature", temperature)
+    check_real(temperature, "temperature", low=0, low_open=True)
     batch = len(user_vectors)
     logits = user_vectors @ item_vectors.T / temperature  # (B, B): [i, j] = s(user i, item j)
     if log_q is not None:
@@ -235,9 +231,8 @@ def make_loss_fn(objective: str, user_features, item_features, *,
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     if objective != "in_batch" and sampler is None:
         raise ValueError(f"objective {objective!r} needs a negative sampler")
-    if objective != "in_batch" and (isinstance(n_negatives, bool) or not isinstance(n_negatives, int)
-                                    or n_negatives < 1):
-        raise ValueError(f"n_negatives must be a positive int, got {n_negatives!r}")
+    if objective != "in_batch":
+        check_positive_int(n_negatives, "n_negatives")
 
     def loss_fn(model, batch):
         user_ids, item_ids = batch[0], batch[1]  # (B,), (B,)

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course._checks import check_int
 from course.recall.two_tower.features import TowerFeatures
 from course.recall.ann.exact import exact_top_k
 from course.training import predict
@@ -95,8 +96,7 @@ class Tower(nn.Module):
         checks = [("n_numeric", n_numeric, 0), ("embedding_dim", embedding_dim, 1),
                   ("output_dim", output_dim, 1), *(("hidden_dims", h, 1) for h in hidden_dims)]
         for name, value, minimum in checks:
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-                raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+            check_int(value, name, minimum=minimum)
         self.cardinalities, self.n_numeric, self.normalize = cardinalities, n_numeric, normalize
         # One table holds every field's rows, field j starting at offsets[j]: the same maths as
         # F separate nn.Embedding tables, but one lookup and one backward pass instead of F.
