@@ -144,3 +144,51 @@ def test_call_sites_raise_type_error_for_a_wrong_type():
         exact_top_k(np.array([["a", "b"]]), points, 2)
     with pytest.raises(ValueError, match=r"item_vectors must be a 2-D array, got shape \(6,\)"):
         exact_top_k(points, points[:, 0], 2)
+
+
+def test_more_call_sites_follow_the_rule(tiny_world):
+    import pandas as pd
+
+    from course.evaluation.movielens import stratified_split
+    from course.evaluation.movielens_two_tower import movielens_two_tower
+    from course.metrics.online import lt_retention
+    from course.recall.yardstick import merge_with_quotas
+    from course.world.serving_policies import gumbel_top_k, noisy_ranking_policy
+
+    ratings = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [0, 1, 2]})
+    with pytest.raises(ValueError, match=r"ratio must be a number in \(0, 1\), got 1.0"):
+        stratified_split(ratings, ratio=1.0)
+    with pytest.raises(TypeError, match="seed"):
+        stratified_split(ratings, seed=1.5)
+    with pytest.raises(ValueError, match="seed"):
+        stratified_split(ratings, seed=-1)
+    with pytest.raises(TypeError, match="epochs"):
+        movielens_two_tower(movielens=object(), epochs=2.0)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        movielens_two_tower(movielens=object(), learning_rate=0.0)
+    activity = pd.DataFrame({"user_id": [1, 1], "day": [0, 1]})
+    with pytest.raises(TypeError, match="start_day"):
+        lt_retention(activity, start_day=0.0, horizon=2)
+    with pytest.raises(TypeError, match="quotas\\['a'\\]"):
+        merge_with_quotas({"a": np.array([[1]])}, {"a": 1.0}, 1)
+    with pytest.raises(ValueError, match="quotas\\['a'\\] must be a non-negative int"):
+        merge_with_quotas({"a": np.array([[1]])}, {"a": -1}, 1)
+    with pytest.raises(TypeError, match="k must be an int in"):
+        gumbel_top_k([[1.0, 2.0]], k=1.0)
+    with pytest.raises(TypeError, match="temperature"):
+        gumbel_top_k([[1.0, 2.0]], k=1, temperature="hot")
+    environment = tiny_world.environment(seed=0)
+    recalled = np.tile(environment.available_items()[:20], (len(tiny_world.users), 1))
+    with pytest.raises(TypeError, match="recalled must have an integer dtype"):
+        noisy_ranking_policy(environment, recalled.astype(float))
+    with pytest.raises(ValueError, match="seed"):
+        noisy_ranking_policy(environment, recalled, seed=-2)
+    oracle = tiny_world.oracle
+    with pytest.raises(TypeError, match="day"):
+        oracle.drift(1.0)
+    with pytest.raises(ValueError, match="day must be a non-negative int"):
+        oracle.drift(-1)
+    with pytest.raises(TypeError, match="k must be a positive int"):
+        oracle.top_k([0], 2.0, day=0)
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        oracle.top_k_by_day([0], 0, days=[0])

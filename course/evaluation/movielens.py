@@ -41,7 +41,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from course.metrics import ndcg_at_k, precision_at_k, recall_at_k
-from course._checks import check_positive_int
+from course._checks import check_nonnegative_int, check_positive_int, check_probability
 from course.recall.cf.index import check_interactions
 from course.recall.cf.itemcf import ItemCF
 from course.recall.cf.swing import Swing
@@ -97,10 +97,8 @@ def stratified_split(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
         raise ValueError(f"ratings needs columns user_id and item_id; missing {sorted(missing)}")
     if len(ratings) == 0:
         raise ValueError("ratings is empty")
-    if not isinstance(ratio, float) or not 0.0 < ratio < 1.0:
-        raise ValueError(f"ratio must be a float in (0, 1), got {ratio!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_probability(ratio, "ratio", low_open=True, high_open=True)
+    seed = check_nonnegative_int(seed, "seed")
     grouped = ratings.groupby("user_id", sort=False)
     counts = grouped["user_id"].transform("size").to_numpy()  # (n_rows,) rows of the row's user
     if method == "shuffle_round":

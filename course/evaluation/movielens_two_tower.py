@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from course._checks import check_nonnegative_int, check_positive_int, check_real
 from course.recall.two_tower.model import TwoTowerConfig, TwoTowerModel, recommend
 from course.recall.two_tower.features import movielens_features
 from course.recall.two_tower.losses import log_sampling_probability, make_loss_fn
@@ -63,12 +64,11 @@ def movielens_two_tower(movielens=None, *, log_q_correction: bool = True, epochs
     can change between runs.
     """
     for name, value in [("epochs", epochs), ("embedding_dim", embedding_dim),
-                        ("output_dim", output_dim), ("batch_size", batch_size), ("seed", seed)]:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if name == "seed" else 1):
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+                        ("output_dim", output_dim), ("batch_size", batch_size)]:
+        check_positive_int(value, name)
+    check_nonnegative_int(seed, "seed")
     for name, value in [("temperature", temperature), ("learning_rate", learning_rate)]:
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
+        check_real(value, name, low=0, low_open=True)
 
     def recommend_top_n(train_matrix, k: int) -> np.ndarray:
         data = movielens

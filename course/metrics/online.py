@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from course._checks import check_int
 from course.metrics._validation import check_positive_int
 
 __all__ = ["ctr", "interactions_per_user", "daily_active_users", "lt_retention"]
@@ -170,8 +171,7 @@ def lt_retention(activity: pd.DataFrame, start_day: int, horizon: int = 7) -> fl
     """
     active = _check_activity(activity)
     horizon = check_positive_int(horizon, "horizon")
-    if isinstance(start_day, bool) or not isinstance(start_day, (int, np.integer)):
-        raise TypeError(f"start_day must be an int day index, got {type(start_day).__name__}")
+    start_day = check_int(start_day, "start_day")
     last_day = int(active["day"].max())
     window_end = start_day + horizon - 1
     if window_end > last_day:

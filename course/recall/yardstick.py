@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from course._checks import check_int, check_nonnegative_int, check_positive_int
 from course.metrics import (catalogue_coverage, hit_matrix, hit_rate_at_k, intra_list_diversity,
                             recall_at_k)
-from course.metrics._validation import check_positive_int
 from course.seed import as_generator
 
 __all__ = ["RecallYardstick", "compare", "merge_with_quotas", "BASELINES"]
@@ -100,8 +100,7 @@ class RecallYardstick:
         """
         if not isinstance(getattr(world, "impressions", None), pd.DataFrame):
             raise TypeError(f"world must be a course.world.World, got {type(world).__name__}")
-        if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
-            raise TypeError(f"day must be an int, got {type(day).__name__}")
+        day = check_int(day, "day")
         n_days = world.config.n_days
         if not 1 <= day <= n_days:
             raise ValueError(f"day must lie in [1, {n_days}] (1 .. the day after the logs), got {day}")
@@ -124,7 +123,7 @@ class RecallYardstick:
             if n_users > len(population):
                 raise ValueError(f"n_users={n_users} exceeds the {len(population)} users "
                                  f"available on day {day}")
-            user_ids = np.sort(as_generator(seed).choice(population, n_users, replace=False))
+            user_ids = np.sort(as_generator(seed, "seed").choice(population, n_users, replace=False))
 
         unservable = sparse.csr_matrix(~servable_mask[None, :])[np.zeros(len(user_ids), dtype=int)]
         exclude = sparse.csr_matrix((history[user_ids] > 0) + unservable)         # (U, I) bool
@@ -170,7 +169,7 @@ class RecallYardstick:
         The floor of accuracy (recall vs oracle ~ k / allowed notes) and the ceiling of
         coverage and category diversity: no channel should score below it on accuracy.
         """
-        noise = as_generator(self.seed if seed is None else seed).random(self.served_p.shape)
+        noise = as_generator(self.seed if seed is None else seed, "seed").random(self.served_p.shape)
         return _top_allowed(noise, self._rows(user_ids, "exclude"), k)
 
     def oracle_baseline(self, user_ids, k: int) -> np.ndarray:
@@ -310,9 +309,8 @@ def merge_with_quotas(lists: dict, quotas: dict, k: int) -> np.ndarray:
     repeat = np.zeros(items.shape, dtype=bool)
     np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], 1)
     keep = (items >= 0) & ~repeat
-    limit = np.array([quotas.get(name, items.shape[1]) for name in lists])
-    if limit.dtype.kind not in "iu" or (limit < 0).any():
-        raise ValueError(f"quotas must be ints >= 0, got {quotas}")
+    limit = np.array([check_nonnegative_int(quotas.get(name, items.shape[1]), f"quotas[{name!r}]")
+                      for name in lists], dtype=np.int64)
     for c in range(len(arrays)):                     # a channel's quota counts only its own kept notes
         block = channel == c
         keep[:, block] &= np.cumsum(keep[:, block], axis=1) <= limit[c]

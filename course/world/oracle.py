@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from course._checks import check_nonnegative_int, check_positive_int
 from course.world.config import WorldConfig
 
 # Share of traffic per hour of day (a phone app's day: commute peaks, a big evening peak).
@@ -91,9 +92,7 @@ class Oracle:
     # ----------------------------------------------------------------- interest
     def drift(self, day: int) -> np.ndarray:
         """Short-term interest s_t of every user on ``day``: an AR(1) walk from day 0."""
-        if not isinstance(day, (int, np.integer)) or day < 0:
-            raise ValueError(f"day must be a non-negative integer, got {day!r}")
-        day = int(day)
+        day = check_nonnegative_int(day, "day")
         if day not in self._drift_cache:
             c = self.config
             n, d = len(self.users["age"]), c.latent_dim
@@ -234,8 +233,7 @@ class Oracle:
         ``exclude`` is an optional boolean (n_users, n_items) array or sparse matrix of pairs
         to skip (e.g. already-seen items); ``item_ids`` restricts the catalogue.
         """
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        k = check_positive_int(k, "k")
         item_ids = np.arange(len(self.items["quality"])) if item_ids is None else np.asarray(item_ids)
         if k > len(item_ids):
             raise ValueError(f"k={k} exceeds the {len(item_ids)} candidate items")
@@ -257,8 +255,7 @@ class Oracle:
         product per day instead of the whole click model. Same lists as calling ``top_k``
         once per day (best first; P(click) is monotone in the logit).
         """
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        k = check_positive_int(k, "k")
         days = [int(day) for day in np.atleast_1d(days)]
         if not days or min(days) < 0:
             raise ValueError(f"days must be a non-empty list of days >= 0, got {days!r}")

@@ -25,12 +25,12 @@ this for many rows at once.
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 
 from course._arrays import rank_within_groups
+from course._checks import check_array, check_int, check_nonnegative_int, check_real
 from course.seed import as_generator
 
 __all__ = ["gumbel_top_k", "noisy_ranking_policy"]
@@ -39,10 +39,7 @@ CHUNK_PAIRS = 200_000  # (user, note) pairs per oracle call: its temporaries are
 
 
 def _check_temperature(temperature) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not 0 <= temperature < np.inf:
-        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    return float(temperature)
+    return check_real(temperature, "temperature", low=0)
 
 
 def gumbel_top_k(scores, k: int, temperature: float = 1.0, rng=0) -> np.ndarray:
@@ -77,8 +74,7 @@ def gumbel_top_k(scores, k: int, temperature: float = 1.0, rng=0) -> np.ndarray:
                          f"got shape {scores.shape}")
     if np.isnan(scores).any() or np.isposinf(scores).any():
         raise ValueError("scores must not hold NaN or +inf (-inf excludes a column)")
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= scores.shape[1]:
-        raise ValueError(f"k must be an int in [1, {scores.shape[1]}], got {k!r}")
+    k = check_int(k, "k", minimum=1, maximum=scores.shape[1])
     temperature = _check_temperature(temperature)
     perturbed = scores
     if temperature > 0:
@@ -127,11 +123,10 @@ def noisy_ranking_policy(environment, recalled, temperature: float = 0.5, exclud
     1
     """
     temperature = _check_temperature(temperature)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    recalled = np.asarray(recalled)
+    seed = check_nonnegative_int(seed, "seed")
+    recalled = check_array(recalled, 2, "recalled", "iu")
     n_users = len(environment.world.users)
-    if recalled.ndim != 2 or recalled.shape[0] != n_users or not np.issubdtype(recalled.dtype, np.integer):
+    if recalled.shape[0] != n_users or not np.issubdtype(recalled.dtype, np.integer):
         raise ValueError(f"recalled must be an integer array of shape ({n_users}, n_candidates), "
                          f"got {recalled.dtype} {recalled.shape}")
     ordered = np.sort(recalled, axis=1)

@@ -323,7 +323,7 @@ def make_negative_sampler(item_clicks, alpha: float = 0.75, hard_pool=None, hard
         hard_pool = _as_csr(hard_pool, "hard_pool")
         if hard_pool.shape[1] != probabilities.size:
             raise ValueError(f"hard_pool has {hard_pool.shape[1]} items, item_clicks {probabilities.size}")
-    rng = as_generator(seed)
+    rng = as_generator(seed, "seed")
     cdf = _cumulative(probabilities)  # once, not at every batch
 
     def sampler(user_ids, n: int) -> np.ndarray:
