@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course._checks import check_positive_int
+from course._checks import check_positive_int, check_real
 from course.seed import private_torch_rng
 
 __all__ = ["TrainingHistory", "batches", "predict", "train"]
@@ -140,10 +140,8 @@ def _make_optimizer(optimizer, model: nn.Module, learning_rate, weight_decay) ->
         return optimizer
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or an Optimizer, got {optimizer!r}")
-    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < math.inf):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-    if not (isinstance(weight_decay, (int, float)) and 0 <= weight_decay < math.inf):
-        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+    check_real(learning_rate, "learning_rate", low=0, low_open=True)
+    check_real(weight_decay, "weight_decay", low=0)
     return OPTIMIZERS[optimizer](model.parameters(), lr=learning_rate, weight_decay=weight_decay)
 
 

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import special, stats
 
+from course._checks import check_probability
+
 __all__ = ["ABTestResult", "compare_means", "ci_half_width", "power_of_test",
            "required_sample_size"]
 
@@ -75,8 +77,7 @@ def compare_means(control, treatment, alpha: float = 0.05) -> ABTestResult:
     >>> round(result["p_value"], 4)
     0.3153
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    check_probability(alpha, "alpha", low_open=True, high_open=True)
     groups = []
     for label, values in (("control", control), ("treatment", treatment)):
         values = np.asarray(values, dtype=float)
@@ -106,10 +107,8 @@ def compare_means(control, treatment, alpha: float = 0.05) -> ABTestResult:
 def _check_design(baseline_std, alpha, treatment_share):
     if not baseline_std > 0:
         raise ValueError(f"baseline_std must be positive, got {baseline_std!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    if not 0 < treatment_share < 1:
-        raise ValueError(f"treatment_share must be in (0, 1), got {treatment_share!r}")
+    check_probability(alpha, "alpha", low_open=True, high_open=True)
+    check_probability(treatment_share, "treatment_share", low_open=True, high_open=True)
 
 
 def _standard_error(n_total, baseline_std, treatment_share):
@@ -168,8 +167,7 @@ def required_sample_size(baseline_std, minimum_detectable_effect, alpha=0.05, po
     _check_design(baseline_std, alpha, treatment_share)
     if not minimum_detectable_effect > 0:
         raise ValueError(f"minimum_detectable_effect must be positive, got {minimum_detectable_effect!r}")
-    if not 0 < power < 1:
-        raise ValueError(f"power must be in (0, 1), got {power!r}")
+    check_probability(power, "power", low_open=True, high_open=True)
     z_sum = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     variance_factor = treatment_share * (1 - treatment_share)
     n_total = max(2, int(np.ceil((z_sum * baseline_std / minimum_detectable_effect) ** 2 / variance_factor)))

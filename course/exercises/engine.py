@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from course._checks import check_positive_int
 # summarize is part of this module's public API; the comparison rules live next to it.
 from course.exercise_compare import answer_difference, as_numpy, difference, strip_addresses, summarize
 
@@ -162,8 +163,7 @@ def check_function(
     """
     if not callable(learner_fn) or not callable(reference_fn) or not callable(make_case):
         raise TypeError("learner_fn, reference_fn and make_case must be callables")
-    if isinstance(n_cases, bool) or not isinstance(n_cases, (int, np.integer)) or n_cases < 1:
-        raise ValueError(f"n_cases must be an integer >= 1, got {n_cases!r}")
+    check_positive_int(n_cases, "n_cases")
     name = name or getattr(learner_fn, "__name__", "your function")
     rng = np.random.default_rng(seed)
     n_passed, first = 0, None

@@ -47,8 +47,8 @@ class ScoreStage:
     def __init__(self, scorer, keep: int | None = None, score_name: str = "score"):
         if not callable(scorer):
             raise TypeError(f"scorer must be callable, got {type(scorer).__name__}")
-        if keep is not None and (not isinstance(keep, (int, np.integer)) or keep < 1):
-            raise ValueError(f"keep must be None or an int >= 1, got {keep!r}")
+        if keep is not None:
+            check_positive_int(keep, "keep")
         self.scorer, self.keep, self.score_name = scorer, keep, score_name
 
     def __call__(self, candidates: Candidates, context: RequestContext) -> Candidates:

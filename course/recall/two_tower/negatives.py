@@ -26,23 +26,17 @@ users at once, without a loop over users. Every sampler takes a seed or a
 """
 from __future__ import annotations
 
-import numbers
 from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
-from course._checks import check_positive_int
+from course._checks import (check_int, check_nonnegative_int, check_positive_int, check_probability,
+                            check_real)
 from course.seed import as_generator
 
 __all__ = ["popularity_probabilities", "popularity_negatives", "hard_negative_pool",
            "exposed_unclicked_pool", "sample_from_pool", "mix_negatives", "make_negative_sampler"]
-
-
-def _check_share(name: str, value) -> float:
-    if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
 
 
 def popularity_probabilities(item_clicks, alpha: float = 0.75) -> np.ndarray:
@@ -74,8 +68,7 @@ def popularity_probabilities(item_clicks, alpha: float = 0.75) -> np.ndarray:
         raise ValueError(f"item_clicks must be a non-empty 1-D array, got shape {clicks.shape}")
     if not np.isfinite(clicks).all() or (clicks < 0).any():
         raise ValueError("item_clicks must be finite and non-negative")
-    if not isinstance(alpha, numbers.Real) or not 0 <= alpha < np.inf:
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    check_real(alpha, "alpha", low=0)
     weights = clicks ** alpha  # (n_items,)
     total = weights.sum()
     if total <= 0:
@@ -170,8 +163,8 @@ def hard_negative_pool(ranked_items, clicked, start: int = 100, stop: int = 500)
         raise ValueError(f"ranked_items has {ranked.shape[0]} rows but clicked has {n_users} users")
     if ranked.max(initial=-1) >= n_items:
         raise ValueError(f"ranked_items holds item ids >= n_items = {n_items}")
-    if not (isinstance(start, numbers.Integral) and isinstance(stop, numbers.Integral)
-            and 0 <= start < stop):
+    start, stop = check_nonnegative_int(start, "start"), check_int(stop, "stop")
+    if not start < stop:
         raise ValueError(f"need integers 0 <= start < stop, got start={start!r}, stop={stop!r}")
     window = ranked[:, start:stop]  # (n_users, stop - start)
     rows = np.repeat(np.arange(n_users), window.shape[1])
@@ -285,7 +278,7 @@ def mix_negatives(easy, hard, hard_share: float, rng=0) -> np.ndarray:
     easy, hard = np.asarray(easy), np.asarray(hard)
     if easy.shape != hard.shape:
         raise ValueError(f"easy and hard must have the same shape, got {easy.shape} and {hard.shape}")
-    share = _check_share("hard_share", hard_share)
+    share = check_probability(hard_share, "hard_share")
     take_hard = (as_generator(rng).random(easy.shape) < share) & (hard >= 0)
     return np.where(take_hard, hard, easy)
 
@@ -316,7 +309,7 @@ def make_negative_sampler(item_clicks, alpha: float = 0.75, hard_pool=None, hard
     ((2, 5), True)
     """
     probabilities = popularity_probabilities(item_clicks, alpha)  # validates early
-    share = _check_share("hard_share", hard_share)
+    share = check_probability(hard_share, "hard_share")
     if hard_pool is None and share > 0:
         raise ValueError("hard_share > 0 needs a hard_pool")
     if hard_pool is not None:
