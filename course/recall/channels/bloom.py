@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from course._arrays import splitmix64
-from course._checks import check_int, check_positive_int, check_probability
+from course._checks import check_array, check_int, check_positive_int, check_probability
 
 _UINT64 = np.uint64
 
@@ -247,13 +247,11 @@ class ExposureFilter:
     @staticmethod
     def pair_keys(user_ids, item_ids) -> np.ndarray:
         """One uint64 per pair: ``user_id << 32 | item_id``; ids must be in [0, 2^32)."""
-        users, items = np.asarray(user_ids), np.asarray(item_ids)
-        if users.shape != items.shape or users.ndim != 1:
+        users, items = check_array(user_ids, 1, "user_ids", "iu"), check_array(item_ids, 1, "item_ids", "iu")
+        if users.shape != items.shape:
             raise ValueError(f"user_ids and item_ids must be 1-D of the same length, got "
                              f"{users.shape} and {items.shape}")
         for name, ids in (("user_ids", users), ("item_ids", items)):
-            if ids.size and ids.dtype.kind not in "iu":
-                raise TypeError(f"{name} must be integers, got dtype {ids.dtype}")
             if ids.size and (ids.min() < 0 or ids.max() >= 2**32):
                 raise ValueError(f"{name} must be in [0, 2^32)")
         return (users.astype(_UINT64) << _UINT64(32)) | items.astype(_UINT64)

@@ -31,17 +31,13 @@ from collections import Counter, OrderedDict
 
 import numpy as np
 
-from course._checks import check_int, check_nonnegative_int, check_positive_int
+from course._checks import check_array, check_int, check_nonnegative_int, check_positive_int
 from course.pipeline.candidates import RequestContext
 from course.recall.channels.index import check_user_ids
 
 
 def _as_item_list(item_ids) -> list[int]:
-    items = np.asarray(item_ids)
-    if items.ndim != 1:
-        raise ValueError(f"item_ids must be 1-D, got shape {items.shape}")
-    if items.size and items.dtype.kind not in "iu":
-        raise TypeError(f"item_ids must be integers, got dtype {items.dtype}")
+    items = check_array(item_ids, 1, "item_ids", "iu")
     return [int(item) for item in items]
 
 
