@@ -297,3 +297,11 @@ def test_channels_take_k_the_list_length(world):
         SameCityRecall(k=0).fit(world.users, world.items)
     with pytest.raises(TypeError, match="k must be"):
         AuthorRecall(k=2.5).fit(sp.csr_matrix((3, 2)), [0, 1], [0, 0])
+
+
+def test_channel_user_ids_follow_the_type_value_rule(world):
+    channel = SameCityRecall(k=5).fit(world.users, world.items)
+    with pytest.raises(TypeError, match="user_ids must have an integer dtype"):
+        channel(np.array([0.0, 1.0]), RequestContext(0, np.arange(3)))
+    with pytest.raises(ValueError, match="user_ids must be a 1-D array"):
+        channel(np.array([[0, 1]]), RequestContext(0, np.arange(3)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course._checks import check_is_fitted
+from course._checks import check_array, check_is_fitted
 from course.pipeline.candidates import RequestContext
 
 __all__ = ["newest_first_order", "KeyIndex", "check_user_ids", "available_mask", "first_k_valid",
@@ -43,11 +43,11 @@ def newest_first_order(publish_day, item_scores=None) -> np.ndarray:
 
 
 def check_user_ids(user_ids, n_users: int) -> np.ndarray:
-    """``user_ids`` as a 1-D int64 array of ids in ``[0, n_users)`` (ValueError otherwise)."""
-    users = np.asarray(user_ids)
-    if users.ndim != 1 or (users.size and users.dtype.kind not in "iu"):
-        raise ValueError(f"user_ids must be a 1-D array of ints, got shape {users.shape}")
-    users = users.astype(np.int64)
+    """``user_ids`` as a 1-D int64 array of ids in ``[0, n_users)``.
+
+    Not 1-D or out of range: ValueError; not integers: TypeError (:func:`course._checks.check_array`).
+    """
+    users = check_array(user_ids, 1, "user_ids", "iu").astype(np.int64)
     if users.size and (users.min() < 0 or users.max() >= n_users):
         raise ValueError(f"user ids must be in [0, {n_users})")
     return users
