@@ -242,7 +242,7 @@ def test_unknown_id_lists_the_known_ids():
 
 def test_ids_name_a_notebook_and_every_chapter_registers():
     prefixes = {get_exercise(i).notebook_prefix for i in known_ids()}
-    assert prefixes == {"00", "01", "02a", "02b", "02c", "02d"}
+    assert prefixes == {"00", "01a", "01b", "02a", "02b", "02c", "02d"}
     for prefix in prefixes:
         assert len(list(NOTEBOOKS.glob(f"{prefix}_*.ipynb"))) == 1, prefix
 
@@ -251,7 +251,7 @@ def test_check_asks_for_the_notebook_data_it_needs():
     with pytest.raises(TypeError, match=r"takes update_recall=update_recall; missing: update_recall"):
         check("02c.2", 0.5)
     with pytest.raises(TypeError, match="unexpected: world"):
-        check("01.3", 0.5, world=None)
+        check("01a.2", 0.5, world=None)
     with pytest.raises(TypeError, match="expects your function itself"):
         check("02a.1", np.eye(3))
 
@@ -339,7 +339,7 @@ def notebook_state(prefix: str) -> dict:
     return state
 
 
-@pytest.mark.parametrize("prefix", ["00", "01", "02a", "02b", "02c", "02d"])
+@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d"])
 def test_model_answers_pass_their_checks(prefix, capsys):
     (path,) = SOLUTIONS.glob(f"{prefix}_*.md")
     sections = solution_sections(path)
