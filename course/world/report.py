@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from course.seed import as_generator
-from course.world.balance import _check_int, _check_world, servable_items, top_k_mask
+from course._checks import check_nonnegative_int, check_positive_int
+from course.world.balance import _check_world, servable_items, top_k_mask
 from course.world.oracle import sigmoid
 
 __all__ = ["most_clicked", "overlap_per_user"]
@@ -28,7 +29,7 @@ __all__ = ["most_clicked", "overlap_per_user"]
 
 def _check_day(world, day):
     n_days = world.config.n_days
-    day = n_days - 1 if day is None else _check_int("day", day, 0)
+    day = n_days - 1 if day is None else check_nonnegative_int(day, "day")
     if day >= n_days:
         raise ValueError(f"day must be a logged day in [0, {n_days}), got {day}")
     return day
@@ -47,7 +48,7 @@ def most_clicked(world, day: int | None = None, k: int = 50) -> np.ndarray:
     """
     _check_world(world)
     day = _check_day(world, day)
-    k = _check_int("k", k, 1)
+    k = check_positive_int(k, "k")
     items = servable_items(world, day)
     if k > len(items):
         raise ValueError(f"k={k} exceeds the {len(items)} servable notes on day {day}")
@@ -74,14 +75,14 @@ def overlap_per_user(world, day: int | None = None, n_users: int = 400, k: int =
     """
     _check_world(world)
     day = _check_day(world, day)
-    n_users = _check_int("n_users", n_users, 1)
+    n_users = check_positive_int(n_users, "n_users")
     if n_users > len(world.users):
         raise ValueError(f"n_users={n_users} exceeds the world's {len(world.users)} users")
-    k = _check_int("k", k, 1)
+    k = check_positive_int(k, "k")
     items = servable_items(world, day)
     if k > len(items):
         raise ValueError(f"k={k} exceeds the {len(items)} servable notes on day {day}")
-    users = np.sort(as_generator(seed).choice(len(world.users), n_users, replace=False))
+    users = np.sort(as_generator(seed, "seed").choice(len(world.users), n_users, replace=False))
 
     logit = world.oracle.click_logit_matrix(users, items, day=day)                # (U, I)
     truth = top_k_mask(logit, k)                                                  # (U, I)
