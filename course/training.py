@@ -1,6 +1,6 @@
 """The one training loop for every torch model of the course.
 
-Models only model (see STYLE.md): a two-tower retriever, a ranker and a multi-task model all
+Models only model (see CONTRIBUTING.md): a two-tower retriever, a ranker and a multi-task model all
 train through :func:`train`, which knows nothing about them. The model-specific part is a
 ``loss_fn(model, batch) -> scalar tensor``, so the loop stays the same ~40 lines that a learner
 reads once: shuffle, mini-batch, ``zero_grad`` / ``backward`` / ``step``, validate, keep the
