@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from course.recall import ItemCF
+from course.recall.cf import ItemCF
 from course.recall.yardstick import BASELINES, RecallYardstick, compare, merge_with_quotas
 
 DAY = 2  # the tiny world logs days 0, 1, 2: train on 0-1, clicks of day 2
@@ -135,7 +135,7 @@ def test_errors(ys, tiny_world):
         RecallYardstick.from_world(tiny_world, day=DAY, n_users=10_000)
     with pytest.raises(TypeError, match="World"):
         RecallYardstick.from_world("small", day=DAY)
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(ValueError, match="k must be"):
         ys.score(lambda users, k: good, 0)
     with pytest.raises(TypeError, match="callable"):
         ys.score(good, 5)

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course._checks import check_positive_int
 from course.training import train
 
 __all__ = ["embedding_parameter_names", "id_embedding_rows", "full_update", "incremental_update",
@@ -132,7 +133,7 @@ def full_update(model: nn.Module, days_data, loss_fn: Callable, *, batch_size: i
 
 
 def id_embedding_rows(model: nn.Module) -> dict[str, np.ndarray]:
-    """The id rows of a :class:`~course.recall.two_tower.TwoTowerModel`'s embedding tables.
+    """The id rows of a :class:`~course.recall.two_tower.model.TwoTowerModel`'s embedding tables.
 
     Each tower keeps all its fields in one ``nn.Embedding`` with the id field first, so the id
     embeddings (ID Embedding) are its first ``cardinalities[0]`` rows. Pass the result as
@@ -215,8 +216,7 @@ def incremental_update(model: nn.Module, stream, loss_fn: Callable, *, batch_siz
     False
     """
     days = _check_days(stream, "stream")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     allowed = embedding_parameter_names(model)
     names = list(allowed if parameter_names is None else parameter_names)
     unknown = [name for name in names if name not in allowed]

@@ -27,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course.recall.cf_index import (check_interactions, check_positive_int, check_user_indices,
-                                    keep_top_k_per_row, top_n_unseen)
+from course._checks import check_is_fitted, check_positive_int, check_user_indices
+from course.recall.cf.index import check_interactions
+from course.recall.cf.top_n import keep_top_k_per_row, top_k_excluding
 
 
 def user_similarity(interactions) -> sp.csr_matrix:
@@ -88,7 +89,7 @@ class UserCF:
     Examples
     --------
     >>> R = [[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 1, 1]]
-    >>> UserCF(n_neighbours=1).fit(R).recommend([0], n=2).tolist()
+    >>> UserCF(n_neighbours=1).fit(R).recommend([0], k=2, exclude=np.asarray(R)[[0]])[0].tolist()
     [[2, -1]]
     """
 
@@ -115,11 +116,7 @@ class UserCF:
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "similarity_"):
-            # imported here: scikit-learn's error class is familiar, but importing sklearn
-            # costs ~1 s, which every notebook would pay at its first `import course.recall`
-            from sklearn.exceptions import NotFittedError
-            raise NotFittedError("this UserCF is not fitted yet: call fit(R) before recommend")
+        check_is_fitted(self, "similarity_")
 
     def score(self, user_indices) -> sp.csr_matrix:
         """Scores of shape (len(user_indices), n_items): top-k user similarities @ r."""
@@ -127,8 +124,21 @@ class UserCF:
         users = check_user_indices(user_indices, self.interactions_.shape[0])
         return sp.csr_matrix(self.neighbour_similarity_[users] @ self.candidate_weights_)
 
-    def recommend(self, user_indices, n: int, exclude_seen: bool = True) -> np.ndarray:
-        """Top-n items per user, shape (B, n), best first, -1 padded: :func:`top_n_unseen`."""
+    def recommend(self, user_indices, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k items per user, best first: :func:`~course.recall.cf.top_n.top_k_excluding`.
+
+        Parameters
+        ----------
+        user_indices : array-like of int, shape (B,)
+        k : int
+        exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
+            Items never returned; pass ``R[user_indices]`` to drop the items already seen.
+
+        Returns
+        -------
+        items : ndarray of shape (B, k), int64, padded with -1
+        scores : ndarray of shape (B, k), float64, padded with -inf
+        """
         self._check_fitted()
         users = check_user_indices(user_indices, self.interactions_.shape[0])
-        return top_n_unseen(self.score(users), self.interactions_[users], n, exclude_seen)
+        return top_k_excluding(self.score(users), k, exclude)

@@ -22,8 +22,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course.recall.cf_index import (check_interactions, check_positive_int, check_user_indices,
-                                    item_to_items, keep_top_k_per_row, top_n_unseen)
+from course._checks import check_is_fitted, check_positive_int, check_user_indices
+from course.recall.cf.index import check_interactions, item_to_items
+from course.recall.cf.top_n import keep_top_k_per_row, top_k_excluding
 
 
 def cosine_item_similarity(interactions) -> sp.csr_matrix:
@@ -68,12 +69,7 @@ class ItemBasedRecall:
     """
 
     def _check_fitted(self):
-        if not hasattr(self, "similarity_"):
-            # imported here: scikit-learn's error class is familiar, but importing sklearn
-            # costs ~1 s, which every notebook would pay at its first `import course.recall`
-            from sklearn.exceptions import NotFittedError
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(R) "
-                                 "before recommend or item_to_items")
+        check_is_fitted(self, "similarity_")
 
     def _prune(self, similarity: sp.csr_matrix) -> sp.csr_matrix:
         if self.top_k_neighbours is None:
@@ -92,11 +88,24 @@ class ItemBasedRecall:
         users = check_user_indices(user_indices, self.interactions_.shape[0])
         return sp.csr_matrix(self.interactions_[users] @ self.similarity_)
 
-    def recommend(self, user_indices, n: int, exclude_seen: bool = True) -> np.ndarray:
-        """Top-n items per user, shape (B, n), best first, -1 padded: :func:`top_n_unseen`."""
+    def recommend(self, user_indices, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k items per user, best first: :func:`~course.recall.cf.top_n.top_k_excluding`.
+
+        Parameters
+        ----------
+        user_indices : array-like of int, shape (B,)
+        k : int
+        exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
+            Items never returned; pass ``R[user_indices]`` to drop the items already seen.
+
+        Returns
+        -------
+        items : ndarray of shape (B, k), int64, padded with -1
+        scores : ndarray of shape (B, k), float64, padded with -inf
+        """
         self._check_fitted()
         users = check_user_indices(user_indices, self.interactions_.shape[0])
-        return top_n_unseen(self.score(users), self.interactions_[users], n, exclude_seen)
+        return top_k_excluding(self.score(users), k, exclude)
 
 
 class ItemCF(ItemBasedRecall):
@@ -123,7 +132,7 @@ class ItemCF(ItemBasedRecall):
     --------
     >>> R = [[5, 3, 0, 0, 2], [2, 0, 0, 1, 4], [0, 0, 4, 3, 0]]
     >>> model = ItemCF().fit(R)
-    >>> model.recommend([2], n=3).tolist()  # user 3 saw items 3, 4: item 5 then item 1
+    >>> model.recommend([2], k=3, exclude=np.asarray(R)[[2]])[0].tolist()  # user 3 saw items 3, 4
     [[4, 0, -1]]
     """
 

@@ -1,6 +1,6 @@
 """Deep Retrieval's penalty on crowded paths (路径大小惩罚): the penalised item step.
 
-Without a penalty, Deep Retrieval's item step (:func:`course.recall.deep_retrieval.reassign_items`)
+Without a penalty, Deep Retrieval's item step (:func:`course.recall.ann.deep_retrieval.reassign_items`)
 puts each item on the path its users like most, and many items pile onto the few paths most
 users like; a path with hundreds of items retrieves them all or none. Gao et al. (2020, arXiv
 2007.07203, section 3.3) maximise instead::
@@ -8,7 +8,7 @@ users like; a path with hundreds of items retrieves them all or none. Gao et al.
     Σ_v score(v, c_v) - α Σ_c f(|c|),      f(x) = x^4 / 4,   |c| = items on path c
 
 greedily, item by item. This is plain array code with no model in it, so it sits apart from the
-path model and beam search of :mod:`course.recall.deep_retrieval`, which re-exports it.
+path model and beam search of :mod:`course.recall.ann.deep_retrieval`, which uses it.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Collaborative-filtering recall (协同过滤召回) as served: input checks, the two offline indexes
 and the online n·k scoring of the note (Part 2, section 1.1). The sparse top-N selection they
-end with is :mod:`course.recall.top_n` (its names are re-exported here).
+end with is :mod:`course.recall.cf.top_n`.
 
 The note's serving recipe for ItemCF (线上召回):
 
@@ -19,11 +19,15 @@ user's last n entries and ``S_top`` only each item's k largest similarities: the
 enumerates all items, which is why it is cheap online. :func:`score_from_index` does it for a
 batch of users at once: gather ``(B, n, k)`` arrays, then let a sparse matrix sum the duplicates.
 
-Conventions used by every recommender in ``course.recall``:
+Conventions of the CF recommenders (the API conventions of the whole course, plus one):
 
-- a *candidate* is an item with a strictly positive score; a top-N list holds fewer than N real
-  items only when fewer candidates exist, and is padded with ``-1`` (score ``0``) after them;
-- ties are broken by the smaller item index, so results are deterministic.
+- ``recommend(user_indices, k, exclude=None) -> (items, scores)`` of shape (B, k); row r of
+  ``exclude`` (shape (B, n_items)) lists what user ``user_indices[r]`` must never get;
+- a *candidate* is an item with a strictly positive score; a list holds fewer than k real
+  items only when fewer candidates exist, and is padded with ``-1`` (score ``-inf``) after them;
+- ties are broken by the smaller item index, so results are deterministic;
+- the offline index tables (:func:`item_to_items`, :func:`user_to_last_items`) pad their
+  weights with ``0`` instead, so that they can be multiplied and summed as they are.
 """
 from __future__ import annotations
 
@@ -31,10 +35,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-# The sparse top-N machinery is its own module; re-exported because every recall module (and
-# the notebooks) import it from here.
-from course.recall.top_n import (check_positive_int, first_n_per_row, keep_top_k_per_row,  # noqa: F401
-                                 remove_seen, top_n_per_row, top_n_unseen)
+from course._checks import check_positive_int
+from course.recall.cf.top_n import first_n_per_row, top_k_excluding, top_n_per_row
 
 
 def check_interactions(matrix, name: str = "R") -> sp.csr_matrix:
@@ -160,11 +162,11 @@ def user_to_last_items(interactions, n: int, n_users: int | None = None):
     return first_n_per_row(users[order], items[order], weights[order], n_users, n)
 
 
-def score_from_index(last_items, last_weights, neighbours, neighbour_similarities, n: int,
-                     seen=None) -> tuple[np.ndarray, np.ndarray]:
+def score_from_index(last_items, last_weights, neighbours, neighbour_similarities, k: int,
+                     exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """Online n·k candidate scoring from the two offline indexes, for a batch of users.
 
-    ``score(u, c) = Σ_{i in last_n(u), c in top_k(i)} like(u, i) · sim(i, c)``, then top-n.
+    ``score(u, c) = Σ_{i in last_n(u), c in top_k(i)} like(u, i) · sim(i, c)``, then the top ``k``.
 
     Parameters
     ----------
@@ -172,15 +174,15 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
         Rows of :func:`user_to_last_items` for the B requesting users (-1 = padding).
     neighbours, neighbour_similarities : ndarray of shape (n_items, k)
         The :func:`item_to_items` index (-1 = padding).
-    n : int
-        Length of each returned list.
-    seen : sparse matrix of shape (B, n_items), optional
+    k : int
+        Length of each returned list (the index's own ``k`` is ``neighbours.shape[1]``).
+    exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
         Non-zero entries are removed from the candidates (already-consumed items).
 
     Returns
     -------
-    items : ndarray of shape (B, n), int64, padded with -1
-    scores : ndarray of shape (B, n), float64, padded with 0
+    items : ndarray of shape (B, k), int64, padded with -1
+    scores : ndarray of shape (B, k), float64, padded with -inf
 
     Examples
     --------
@@ -190,9 +192,9 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
     >>> neighbours = np.array([[1, 2], [2, 0], [0, -1]])
     >>> similarities = np.array([[0.5, 0.25], [0.5, 0.5], [0.25, 0.0]])
     >>> items, scores = score_from_index([[0, 1]], [[2.0, 1.0]], neighbours, similarities, 2,
-    ...                                  seen=sp.csr_matrix([[1, 1, 0]]))
+    ...                                  exclude=sp.csr_matrix([[1, 1, 0]]))
     >>> items.tolist(), scores.tolist()
-    ([[2, -1]], [[1.0, 0.0]])
+    ([[2, -1]], [[1.0, -inf]])
     """
     last_items = np.asarray(last_items)
     last_weights = np.asarray(last_weights, dtype=np.float64)
@@ -215,25 +217,5 @@ def score_from_index(last_items, last_weights, neighbours, neighbour_similaritie
     # The same candidate reached from several last-n items: the COO → CSR conversion sums it.
     totals = sp.csr_matrix((scores[valid], (rows[valid], candidates[valid])),
                            shape=(batch, n_items))
-    if seen is not None:
-        seen = sp.csr_matrix(seen)
-        if seen.shape != totals.shape:
-            raise ValueError(f"seen must have shape {totals.shape}, got {seen.shape}")
-        totals = remove_seen(totals, seen)
-    return top_n_per_row(totals, n)
+    return top_k_excluding(totals, k, exclude)
 
-
-def check_user_indices(user_indices, n_users: int) -> np.ndarray:
-    """Validate a 1-D array of user row indices in ``[0, n_users)``."""
-    users = np.asarray(user_indices)
-    if users.ndim == 0:
-        users = users.reshape(1)
-    if users.ndim != 1:
-        raise ValueError(f"user_indices must be 1-D, got shape {users.shape}")
-    if users.size and not np.issubdtype(users.dtype, np.integer):
-        raise TypeError(f"user_indices must be integers, got dtype {users.dtype}")
-    users = users.astype(np.int64)
-    if users.size and (users.min() < 0 or users.max() >= n_users):
-        raise ValueError(f"user indices must lie in [0, {n_users}), got min {users.min()}, "
-                         f"max {users.max()}")
-    return users

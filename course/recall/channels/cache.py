@@ -23,12 +23,17 @@ closest to the user's current interests; the oldest ones will leave by FIFO or a
 
 This is a data-structure lesson, so plain per-user ``OrderedDict``s (insertion order = FIFO
 order) are used: each user's cache is small and each operation touches one user.
+:class:`CacheRecall` reads the cache as a recall channel.
 """
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
 
 import numpy as np
+
+from course._checks import check_positive_int
+from course.pipeline.candidates import RequestContext
+from course.recall.channels.index import check_user_ids
 
 
 def _check_int(name: str, value, minimum: int) -> int:
@@ -200,3 +205,35 @@ class RecallCache:
     def __len__(self) -> int:
         """Total cached items over all users."""
         return sum(len(cache) for cache in self._caches.values())
+
+
+class CacheRecall:
+    """Cache recall (缓存召回): the user's cached ranked-but-unshown notes, newest first.
+
+    A thin channel over :class:`~course.recall.channels.cache.RecallCache`; each call counts one recall
+    per returned note (the cache's "recalled too often" exit). Notes no longer available are
+    dropped from the output. Filled by :class:`course.pipeline.merge.CacheUnshownStage`.
+
+    Parameters
+    ----------
+    cache : RecallCache
+    n : int, default 50
+    """
+
+    def __init__(self, cache: RecallCache, n: int = 50):
+        if not isinstance(cache, RecallCache):
+            raise TypeError(f"cache must be a RecallCache, got {type(cache).__name__}")
+        self.cache = cache
+        self.n = check_positive_int(n, "n")
+
+    def __call__(self, user_ids, context: RequestContext):
+        users = check_user_ids(user_ids, np.iinfo(np.int64).max)
+        if not isinstance(context, RequestContext):
+            raise TypeError(f"context must be a RequestContext, got {type(context).__name__}")
+        # a loop over the batch's users: the cache is a per-user structure (an OrderedDict each)
+        lists = [self.cache.recall(int(user), self.n, day=context.day) for user in users]
+        out_users = np.repeat(users, [len(items) for items in lists])
+        out_items = np.fromiter((i for items in lists for i in items), dtype=np.int64,
+                                count=len(out_users))
+        keep = np.isin(out_items, np.asarray(context.available_items))
+        return out_users[keep], out_items[keep]

@@ -17,6 +17,8 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
+from course._checks import check_positive_int
+
 __all__ = ["TowerFeatures", "id_features", "quantile_buckets", "world_features", "movielens_features"]
 
 
@@ -44,8 +46,7 @@ def id_features(n: int) -> TowerFeatures:
     >>> id_features(3).rows([2, 0])[0].tolist()
     [[2], [0]]
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    n = check_positive_int(n, "n")
     return TowerFeatures(torch.arange(n).unsqueeze(1), torch.zeros(n, 0), (int(n),), ("id",))
 
 
@@ -63,8 +64,7 @@ def quantile_buckets(values, n_buckets: int) -> tuple[np.ndarray, int]:
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
         raise ValueError("values must be a non-empty 1-D array of finite numbers")
-    if isinstance(n_buckets, bool) or not isinstance(n_buckets, (int, np.integer)) or n_buckets < 1:
-        raise ValueError(f"n_buckets must be a positive int, got {n_buckets!r}")
+    n_buckets = check_positive_int(n_buckets, "n_buckets")
     edges = np.unique(np.quantile(values, np.linspace(0, 1, n_buckets + 1)[1:-1]))
     edges = edges[edges < values.max()]  # an edge at the maximum would leave its bucket empty
     # bucket b holds edges[b - 1] < value <= edges[b] (right-closed, as pandas.qcut)

@@ -33,8 +33,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course.recall.cf_index import check_interactions, check_positive_int
-from course.recall.itemcf import ItemBasedRecall
+from course._checks import check_positive_int
+from course.recall.cf.index import check_interactions
+from course.recall.cf.itemcf import ItemBasedRecall
 
 
 def swing_user_weights(counts, beta: float, offset: float) -> np.ndarray:
@@ -126,7 +127,7 @@ class Swing(ItemBasedRecall):
     Examples
     --------
     >>> R = [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1]]
-    >>> Swing().fit(R).recommend([0], n=2).tolist()
+    >>> Swing().fit(R).recommend([0], k=2, exclude=np.asarray(R)[[0]])[0].tolist()
     [[2, -1]]
     """
 

@@ -11,9 +11,9 @@ A tower embeds its id and each categorical field (类别特征 → embedding), c
 numeric features (连续特征, already bucketed or normalised, 分桶/归一化), and runs an MLP.
 Late fusion (后期融合): users and items never meet before the final product, so the item
 vectors can be computed offline into a vector index and only the user vector online
-(:mod:`course.recall.vector_index`). The feature tables are built in
-:mod:`course.recall.two_tower_features`, the training objectives are in
-:mod:`course.recall.two_tower_losses`, the negatives in :mod:`course.recall.negatives`.
+(:mod:`course.recall.ann.exact`). The feature tables are built in
+:mod:`course.recall.two_tower.features`, the training objectives are in
+:mod:`course.recall.two_tower.losses`, the negatives in :mod:`course.recall.two_tower.negatives`.
 
 References: Huang et al., "Learning Deep Structured Semantic Models for Web Search using
 Clickthrough Data", CIKM 2013 (DSSM, the first two-tower model); Covington et al., "Deep
@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.recall.two_tower_features import TowerFeatures
-from course.recall.vector_index import exact_top_k
+from course.recall.two_tower.features import TowerFeatures
+from course.recall.ann.exact import exact_top_k
 from course.training import predict
 
 __all__ = ["TwoTowerConfig", "Tower", "TwoTowerModel", "encode", "recommend"]
@@ -179,7 +179,7 @@ def encode(tower: nn.Module, features: TowerFeatures, ids=None, batch_size: int 
 
 
 def recommend(model: TwoTowerModel, user_features: TowerFeatures, item_features: TowerFeatures,
-              user_ids, k: int, exclude=None) -> np.ndarray:
+              user_ids, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k items per user by the model's score: exact nearest-neighbour search (最近邻查找).
 
     Parameters
@@ -187,12 +187,13 @@ def recommend(model: TwoTowerModel, user_features: TowerFeatures, item_features:
     user_ids : array-like of shape (n_queries,)
     k : int
     exclude : sparse matrix or bool ndarray of shape (n_queries, n_items), optional
-        Pairs never returned (seen items, items not published yet...).
+        Pairs never returned (seen items, items not published yet...); row r is ``user_ids[r]``.
 
     Returns
     -------
-    ndarray of shape (n_queries, k), int64 item ids, best first (-1 if too few remain).
+    items : ndarray of shape (n_queries, k), int64 item ids, best first (-1 if too few remain)
+    scores : ndarray of shape (n_queries, k), float (-inf in the -1 slots)
     """
     users = encode(model.user_tower, user_features, user_ids)  # (n_queries, D)
     items = encode(model.item_tower, item_features)  # (n_items, D), the offline index
-    return exact_top_k(users, items, k, exclude=exclude)[0]
+    return exact_top_k(users, items, k, exclude=exclude)

@@ -10,9 +10,9 @@ index built offline plus a lookup per request:
 - **Same-city recall** (同城召回): the same with the city as the key.
 - **Author recall** (作者召回) and **similar-author recall** (相似作者召回, U2A2A2I): user →
   followed or interacted authors (→ similar authors) → each author's newest notes; in
-  :mod:`course.recall.author_channels`, re-exported here.
-- **Cache recall** (缓存召回): :class:`course.recall.cache.RecallCache` as a channel; the stage
-  that fills it lives in :mod:`course.recall.merge`.
+  :mod:`course.recall.channels.author`.
+- **Cache recall** (缓存召回): :class:`~course.recall.channels.cache.CacheRecall`, in
+  :mod:`course.recall.channels.cache`; the stage that fills it lives in :mod:`course.pipeline.merge`.
 
 Every channel follows :mod:`course.pipeline`'s contract ``channel(user_ids, context) ->
 (users, items)``: flat arrays, each user's candidates best first, only notes available on
@@ -20,27 +20,20 @@ Every channel follows :mod:`course.pipeline`'s contract ``channel(user_ids, cont
 ``item_scores`` (e.g. a smoothed CTR: 最新且最好), then by the smaller id, so lists are
 deterministic. Indexes are sorted once in ``fit``; a request only masks out unavailable notes
 (no sort), so a batch of users costs a few numpy gathers. That shared key → notes index is
-:mod:`course.recall.channel_index`; this module holds the key-match channels (GeoHash,
-same-city) and the cache channel.
+:mod:`course.recall.channels.index`; this module holds the key-match channels (GeoHash,
+same-city).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from course._checks import check_positive_int
 from course.pipeline.candidates import RequestContext
-# Author channels and the shared index live in their own modules; re-exported so that
-# ``from course.recall.channels import AuthorRecall`` keeps working.
-from course.recall.author_channels import (AuthorRecall, SimilarAuthorRecall, author_cosine_similarity,
-                                           user_author_matrix)
-from course.recall.cache import RecallCache
-from course.recall.cf_index import check_positive_int
-from course.recall.channel_index import (KeyIndex, available_mask, check_fitted, check_user_ids,
+from course.recall.channels.index import (KeyIndex, available_mask, check_fitted, check_user_ids,
                                          first_n_valid, newest_first_order)
 
-__all__ = ["newest_first_order", "NewestByKeyRecall", "GeoHashRecall", "SameCityRecall",
-           "user_author_matrix", "author_cosine_similarity", "AuthorRecall",
-           "SimilarAuthorRecall", "CacheRecall"]
+__all__ = ["NewestByKeyRecall", "GeoHashRecall", "SameCityRecall"]
 
 
 class NewestByKeyRecall:
@@ -143,35 +136,3 @@ class SameCityRecall(NewestByKeyRecall):
         """``users`` and ``items`` with a ``city`` column (the world's tables)."""
         return super().fit(users["city"].to_numpy(dtype=object), items["city"].to_numpy(dtype=object),
                            items["publish_day"].to_numpy(), item_scores)
-
-
-class CacheRecall:
-    """Cache recall (缓存召回): the user's cached ranked-but-unshown notes, newest first.
-
-    A thin channel over :class:`~course.recall.cache.RecallCache`; each call counts one recall
-    per returned note (the cache's "recalled too often" exit). Notes no longer available are
-    dropped from the output. Filled by :class:`course.recall.merge.CacheUnshownStage`.
-
-    Parameters
-    ----------
-    cache : RecallCache
-    n : int, default 50
-    """
-
-    def __init__(self, cache: RecallCache, n: int = 50):
-        if not isinstance(cache, RecallCache):
-            raise TypeError(f"cache must be a RecallCache, got {type(cache).__name__}")
-        self.cache = cache
-        self.n = check_positive_int(n, "n")
-
-    def __call__(self, user_ids, context: RequestContext):
-        users = check_user_ids(user_ids, np.iinfo(np.int64).max)
-        if not isinstance(context, RequestContext):
-            raise TypeError(f"context must be a RequestContext, got {type(context).__name__}")
-        # a loop over the batch's users: the cache is a per-user structure (an OrderedDict each)
-        lists = [self.cache.recall(int(user), self.n, day=context.day) for user in users]
-        out_users = np.repeat(users, [len(items) for items in lists])
-        out_items = np.fromiter((i for items in lists for i in items), dtype=np.int64,
-                                count=len(out_users))
-        keep = np.isin(out_items, np.asarray(context.available_items))
-        return out_users[keep], out_items[keep]

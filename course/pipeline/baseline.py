@@ -1,4 +1,6 @@
-"""Chapter 1's simple stages: counting-based channels, filters and scorers.
+"""Chapter 1's baseline feed (notebook 01): counting-based channels, filters and scorers, and
+:func:`baseline_pipeline`, the funnel they make (popularity + category recall → dislike filter →
+smoothed-CTR pre-ranking → counting ranker → top-k).
 
 Nothing here is learned beyond smoothed counts from the logs; every later chapter replaces one
 stage with a real model (ItemCF and two towers for recall, MMoE for ranking, DPP for
@@ -11,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from course.pipeline.core import Candidates, RequestContext
+from course.pipeline.candidates import Candidates, RequestContext
+from course.pipeline.core import Pipeline, ScoreStage, TopK
 
 __all__ = ["FeedStatistics", "PopularRecall", "CategoryRecall", "disliked_pairs",
-           "DislikeFilter", "PreRankScorer", "RankScorer", "fusion_score"]
+           "DislikeFilter", "PreRankScorer", "RankScorer", "fusion_score", "baseline_pipeline"]
 
 ACTIONS = ("like", "collect", "share")
 
@@ -321,3 +324,45 @@ class RankScorer:
         rates = {f"p_{a}": s.item_action_rate_[a][items] for a in ACTIONS}
         score = fusion_score(p_click, {a: rates[f"p_{a}"] for a in ACTIONS}, self.weights, self.form)
         return {"p_click": p_click, **rates, "score": score}
+
+
+def baseline_pipeline(impressions, items, n_users=None, *, n_popular=300, n_categories=3,
+                      per_category=150, dislike_key="category_id", min_impressions=5,
+                      prerank_keep=200, rank_keep=50, k=10, weights=None,
+                      form="additive") -> Pipeline:
+    """Chapter 1's pipeline from the logs: popularity + category recall, a filter of disliked
+    categories, a smoothed-CTR pre-ranker, a counting ranker with score fusion, and a top-k.
+
+    Parameters
+    ----------
+    impressions, items : DataFrame
+        The logs (``world.impressions``) and the notes (``world.items``).
+    n_users : int, optional
+        Number of users (defaults to the largest id in the logs + 1).
+    n_popular, n_categories, per_category : int
+        Recall sizes: ``n_popular + n_categories · per_category`` candidates per user at most.
+    dislike_key : {"category_id", "author_id"}
+        What the filter removes: a category (or author) shown to the user ``min_impressions``
+        times and never clicked. Categories by default: in the simulator, ignored categories
+        are truly less clicked, whereas most "ignored" authors are followed ones that the
+        user simply did not click five times in a row (the notebook of chapter 1 checks both).
+    min_impressions : int
+    prerank_keep, rank_keep, k : int
+        Candidates kept by pre-ranking, by ranking, and finally shown.
+    weights, form
+        Score fusion (see :func:`fusion_score`).
+    """
+    stats = FeedStatistics().fit(impressions, items, n_users)
+    filter_names = {"category_id": "disliked categories", "author_id": "disliked authors"}
+    if dislike_key not in filter_names:
+        raise ValueError(f"dislike_key must be 'category_id' or 'author_id', got {dislike_key!r}")
+    disliked = disliked_pairs(impressions, items, dislike_key, min_impressions)
+    item_keys = stats.item_category_ if dislike_key == "category_id" else stats.item_author_
+    return Pipeline(
+        channels={"popular": PopularRecall(stats, n_popular),
+                  "category": CategoryRecall(stats, n_categories, per_category)},
+        stages=[(filter_names[dislike_key], DislikeFilter(disliked, item_keys)),
+                ("pre-ranking", ScoreStage(PreRankScorer(stats), keep=prerank_keep,
+                                           score_name="prerank")),
+                ("ranking", ScoreStage(RankScorer(stats, weights, form), keep=rank_keep)),
+                ("reranking", TopK(k))])

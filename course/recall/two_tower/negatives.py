@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from course._checks import check_positive_int
 from course.seed import as_generator
 
 __all__ = ["popularity_probabilities", "popularity_negatives", "hard_negative_pool",
@@ -248,8 +249,7 @@ def sample_from_pool(pool, user_ids, n: int, rng=0) -> np.ndarray:
         raise ValueError(f"user_ids must be a 1-D integer array, got {users.dtype} {users.shape}")
     if users.size and (users.min() < 0 or users.max() >= pool.shape[0]):
         raise ValueError(f"user_ids must be in [0, {pool.shape[0]})")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = check_positive_int(n, "n")
     counts = np.diff(pool.indptr)[users]  # (batch,) candidates per user
     draws = as_generator(rng).random((users.size, n))  # (batch, n)
     offsets = np.floor(draws * counts[:, None]).astype(np.int64)  # uniform in [0, count)

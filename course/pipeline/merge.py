@@ -9,10 +9,10 @@ production merge adds, and this module provides as stages of the same pipeline:
   total cap bounds what pre-ranking must score. Channels earlier in the order win duplicates,
   so put the most trusted first;
 - **filters** (过滤): the exposure filter (曝光过滤: drop notes the user has already seen, as a
-  :class:`~course.recall.bloom.ExposureFilter` remembers them) next to chapter 1's
+  :class:`~course.recall.channels.bloom.ExposureFilter` remembers them) next to chapter 1's
   disliked-author filter (:class:`course.pipeline.DislikeFilter`);
 - **cache filling** (缓存召回的入场): notes that ranking kept but reranking did not show go
-  into a :class:`~course.recall.cache.RecallCache`, and shown notes leave it.
+  into a :class:`~course.recall.channels.cache.RecallCache`, and shown notes leave it.
 
 :func:`with_channels` plugs all of it into an existing pipeline (e.g. chapter 1's).
 """
@@ -20,21 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.pipeline.core import Candidates, Pipeline, RequestContext
-from course.recall.bloom import ExposureFilter
-from course.recall.cache import RecallCache
-from course.recall.cf_index import check_positive_int
+from course.pipeline.candidates import Candidates, RequestContext
+from course.pipeline.core import Pipeline
+from course.recall.channels.bloom import ExposureFilter
+from course.recall.channels.cache import RecallCache
+from course._arrays import rank_within_groups
+from course._checks import check_positive_int
 
 __all__ = ["ChannelQuota", "ExposureFilterStage", "CacheUnshownStage", "with_channels"]
-
-
-def _rank_in_groups(groups: np.ndarray) -> np.ndarray:
-    """Each row's 0-based position among the rows of its group, in the input order."""
-    order = np.argsort(groups, kind="stable")
-    sorted_groups = groups[order]
-    rank = np.empty(len(groups), dtype=np.int64)
-    rank[order] = np.arange(len(groups)) - np.searchsorted(sorted_groups, sorted_groups)
-    return rank
 
 
 class ChannelQuota:
@@ -76,11 +69,11 @@ class ChannelQuota:
             return candidates
         limit = np.array([self.quotas.get(name, np.iinfo(np.int64).max) for name in names], dtype=np.int64)
         channels = candidates.channels.astype(np.int64)
-        rank = _rank_in_groups(candidates.user_ids * len(names) + channels)
+        rank = rank_within_groups(candidates.user_ids * len(names) + channels)
         keep = rank < limit[channels]
         if self.total is not None:
             kept_rank = np.full(len(candidates), np.iinfo(np.int64).max)
-            kept_rank[keep] = _rank_in_groups(candidates.user_ids[keep])
+            kept_rank[keep] = rank_within_groups(candidates.user_ids[keep])
             keep &= kept_rank < self.total
         return candidates.take(keep)
 

@@ -8,7 +8,7 @@ Two ways to do it:
 
 * :func:`exact_top_k` / :class:`ExactIndex`: brute force, one matrix product per chunk of
   queries and ``np.argpartition`` for the top ``k``: cost ``O(n_queries * n_items * dim)``.
-* :class:`~course.recall.ivf.IVFIndex` (in :mod:`course.recall.ivf`, re-exported here): an
+* :class:`~course.recall.ann.ivf.IVFIndex` (in :mod:`course.recall.ann.ivf`): an
   inverted file index (倒排文件索引, IVF), an approximate nearest neighbour (近似最近邻, ANN)
   method: k-means splits the items into ``n_lists`` lists, and a query only scores the items
   of its ``n_probe`` closest lists, about ``n_probe / n_lists`` of the work, at the price of
@@ -20,11 +20,55 @@ IEEE TPAMI 2011 (the IVF structure; faiss's ``IndexIVFFlat`` is the same idea).
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from course.recall._vector_utils import _as_matrix, _check_k, _check_metric, _normalise_rows, _sort_top
-# Re-exported: k-means and the IVF index live in course.recall.ivf since the split.
-from course.recall.ivf import IVFIndex, kmeans
+from course._checks import check_exclude, check_is_fitted, check_positive_int
+
+
+# Input checks and helpers shared with course.recall.ann.ivf (which imports them from here).
+METRICS = ("inner_product", "cosine")
+
+def _as_matrix(values, name: str) -> np.ndarray:
+    """Validate a 2-D finite float matrix; integer input becomes float64."""
+    array = np.asarray(values)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n, dim), got shape {array.shape}")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{name} must be non-empty, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+            raise TypeError(f"{name} must be real numbers, got dtype {array.dtype}")
+        array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return array
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+
+
+def _check_k(k, n_items: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    if not 1 <= k <= n_items:
+        raise ValueError(f"k must be in [1, n_items={n_items}], got {k}")
+    return int(k)
+
+
+def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    # A zero vector has no direction: leave it at zero so its cosine with everything is 0.
+    return matrix / np.where(norms > 0, norms, 1)
+
+
+def _sort_top(indices: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort each row by descending score, ties by ascending item index (deterministic)."""
+    order = np.lexsort((indices, -scores), axis=-1)  # last key is the primary one
+    indices = np.take_along_axis(indices, order, axis=1)
+    scores = np.take_along_axis(scores, order, axis=1)
+    indices[np.isneginf(scores)] = -1  # an excluded / unreachable slot is not an item
+    return indices, scores
 
 
 def exact_top_k(queries, item_vectors, k: int, chunk_size: int = 4096,
@@ -75,13 +119,8 @@ def exact_top_k(queries, item_vectors, k: int, chunk_size: int = 4096,
         raise ValueError(f"queries have dim {queries.shape[1]} but item_vectors have dim "
                          f"{item_vectors.shape[1]}")
     k = _check_k(k, n_items)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    if exclude is not None:
-        if exclude.shape != (n_queries, n_items):
-            raise ValueError(f"exclude must have shape {(n_queries, n_items)}, got {exclude.shape}")
-        exclude = sp.csr_array(exclude)
-        exclude.eliminate_zeros()  # an explicitly stored False excludes nothing
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
+    exclude = check_exclude(exclude, (n_queries, n_items))  # stored False / 0 excludes nothing
     if metric == "cosine":
         queries, item_vectors = _normalise_rows(queries), _normalise_rows(item_vectors)
 
@@ -133,8 +172,7 @@ class ExactIndex:
 
     def search(self, queries, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (indices, scores), each of shape (n_queries, k); see :func:`exact_top_k`."""
-        if not hasattr(self, "item_vectors_"):
-            raise ValueError("call fit(item_vectors) before search")
+        check_is_fitted(self, "item_vectors_")
         return exact_top_k(queries, self.item_vectors_, k, metric=self.metric, exclude=exclude)
 
 
@@ -165,4 +203,4 @@ def recall_at_k_vs_exact(approx_indices, exact_indices) -> float:
     return float(hits.sum() / (n_queries * k))
 
 
-__all__ = ["exact_top_k", "ExactIndex", "IVFIndex", "kmeans", "recall_at_k_vs_exact"]
+__all__ = ["exact_top_k", "ExactIndex", "recall_at_k_vs_exact"]

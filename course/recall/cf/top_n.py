@@ -1,33 +1,24 @@
 """Sparse top-N per row: the selection every recall model ends with (ItemCF, Swing, UserCF,
-the n·k index scoring of :mod:`course.recall.cf_index`).
+the n·k index scoring of :mod:`course.recall.cf.index`).
 
 From a sparse (users x items) score matrix, keep each row's ``n`` best strictly positive
-entries, best first, padded with ``-1`` (score ``0``) when a row has fewer; ties go to the
-smaller column index, so results are deterministic. One sort over the stored entries, no loop
+entries, best first, padded with ``-1`` (score ``0``: these are index tables, summed as they
+are) when a row has fewer; :func:`top_k_excluding`, behind every CF ``recommend``, turns the
+padding scores into ``-inf``. Ties go to the smaller column index, so results are deterministic. One sort over the stored entries, no loop
 over rows; a linear-time ``np.partition`` first drops most entries on wide rows.
 
-Separate from :mod:`course.recall.cf_index` because it is array machinery with no
-recommender idea in it: that module keeps the note's offline indexes and online scoring, and
-re-exports these names.
+Separate from :mod:`course.recall.cf.index` because it is array machinery with no
+recommender idea in it: that module keeps the note's offline indexes and online scoring.
 """
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_positive_int", "top_n_per_row", "first_n_per_row", "keep_top_k_per_row",
-           "remove_seen", "top_n_unseen"]
+from course._checks import check_exclude, check_positive_int
 
-
-def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int if it is an integer >= 1, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
+__all__ = ["top_n_per_row", "first_n_per_row", "keep_top_k_per_row",
+           "remove_seen", "top_k_excluding"]
 
 
 def top_n_per_row(scores, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,32 +127,37 @@ def keep_top_k_per_row(matrix, k: int) -> sp.csr_matrix:
     )
 
 
-def top_n_unseen(scores, seen, n: int, exclude_seen: bool = True) -> np.ndarray:
-    """Top-n items per row, best first, after removing the seen ones: every CF ``recommend``.
+def top_k_excluding(scores, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k items per row after removing the excluded ones: what every CF ``recommend`` returns.
 
-    ``top_n_per_row(scores - seen)``: only items with a positive score are candidates; with
-    ``exclude_seen`` the items with a non-zero entry in ``seen`` (the user's row of the fitted
-    matrix) are removed first.
+    ``top_n_per_row(scores - exclude)``: only items with a positive score are candidates.
 
     Parameters
     ----------
-    scores, seen : sparse matrix of shape (B, n_items)
-    n : int
-    exclude_seen : bool
+    scores : sparse matrix of shape (B, n_items)
+    k : int
+    exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
+        Non-zero entries are never returned (e.g. ``R[users]``: the items already seen).
 
     Returns
     -------
-    ndarray of shape (B, n), int64, padded with -1
+    items : ndarray of shape (B, k), int64, padded with -1
+    scores : ndarray of shape (B, k), float64, padded with -inf
 
     Examples
     --------
-    >>> top_n_unseen(sp.csr_matrix([[0.5, 0.9, 0.1]]), sp.csr_matrix([[0, 1, 0]]), n=3).tolist()
-    [[0, 2, -1]]
+    >>> items, scores = top_k_excluding(sp.csr_matrix([[0.5, 0.9, 0.1]]), 3,
+    ...                                 exclude=sp.csr_matrix([[0, 1, 0]]))
+    >>> items.tolist(), scores.tolist()
+    ([[0, 2, -1]], [[0.5, 0.1, -inf]])
     """
-    n = check_positive_int(n, "n")
-    if exclude_seen:
-        scores = remove_seen(scores, seen)
-    return top_n_per_row(scores, n)[0]
+    k = check_positive_int(k, "k")
+    exclude = check_exclude(exclude, scores.shape)
+    if exclude is not None:
+        scores = remove_seen(scores, exclude)
+    items, values = top_n_per_row(scores, k)
+    values[items < 0] = -np.inf  # a padding slot is not an item: no score
+    return items, values
 
 
 def remove_seen(scores: sp.csr_matrix, seen) -> sp.csr_matrix:

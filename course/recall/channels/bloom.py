@@ -23,26 +23,10 @@ import math
 
 import numpy as np
 
+from course._arrays import splitmix64
+from course._checks import check_positive_int
+
 _UINT64 = np.uint64
-
-
-def splitmix64(keys: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser: a fast, well-mixing bijection on 64-bit integers (vectorised).
-
-    ``z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27; z *= 0x94D049BB133111EB; z ^= z >> 31``
-    (S. Vigna's constants), applied to ``keys + 0x9E3779B97F4A7C15``. Multiplication wraps
-    modulo 2^64, which is what the mixer wants.
-
-    Examples
-    --------
-    >>> hex(int(splitmix64(np.array([0], dtype=np.uint64))[0]))
-    '0xe220a8397b1dcdaf'
-    """
-    with np.errstate(over="ignore"):
-        z = np.asarray(keys, dtype=_UINT64) + _UINT64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> _UINT64(30))) * _UINT64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> _UINT64(27))) * _UINT64(0x94D049BB133111EB)
-        return z ^ (z >> _UINT64(31))
 
 
 def _two_hashes(keys) -> tuple[np.ndarray, np.ndarray]:
@@ -150,8 +134,7 @@ class BloomFilter:
     """
 
     def __init__(self, capacity: int, error_rate: float = 0.01):
-        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 1:
-            raise ValueError(f"capacity must be a positive int, got {capacity!r}")
+        capacity = check_positive_int(capacity, "capacity")
         if not 0 < error_rate < 1:
             raise ValueError(f"error_rate must be in (0, 1), got {error_rate!r}")
         self.capacity = int(capacity)
@@ -256,8 +239,7 @@ class ExposureFilter:
         self.window_days = window_days
         self.capacity_per_day = capacity_per_day
         self.error_rate = error_rate
-        if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days < 1:
-            raise ValueError(f"window_days must be a positive int, got {window_days!r}")
+        window_days = check_positive_int(window_days, "window_days")
         BloomFilter(capacity_per_day, error_rate)  # validates the two sizing parameters
         self.filters_: dict[int, BloomFilter] = {}
 

@@ -27,7 +27,7 @@ and recall a user who got no recommendation at all, we count that user as zero.
 The table. :func:`movielens_benchmark_table` runs the whole protocol for a set of models and
 puts the published numbers beside them; the notebooks and ``benchmarks/bench_cf.py`` both call
 it, so their numbers agree by construction. A model is any function
-``recommend(train, n) -> ndarray (n_users, n)`` (top-n column indices, seen items removed, -1
+``recommend(train, k) -> ndarray (n_users, k)`` (top-k column indices, seen items removed, -1
 padded); :func:`cf_models` holds the course's collaborative-filtering ones. To add a model
 (e.g. the two-tower model), pass ``models={**cf_models(), "two-tower": recommend_fn}``.
 """
@@ -41,10 +41,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from course.metrics import ndcg_at_k, precision_at_k, recall_at_k
-from course.recall.cf_index import check_interactions, check_positive_int
-from course.recall.itemcf import ItemCF
-from course.recall.swing import Swing
-from course.recall.usercf import UserCF
+from course._checks import check_positive_int
+from course.recall.cf.index import check_interactions
+from course.recall.cf.itemcf import ItemCF
+from course.recall.cf.swing import Swing
+from course.recall.cf.usercf import UserCF
 
 __all__ = ["stratified_split", "split_matrices", "popularity_recommend", "evaluate_top_k",
            "PUBLISHED_MOVIELENS_100K", "fit_and_recommend", "cf_models",
@@ -154,39 +155,39 @@ def split_matrices(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
             user_ids, item_ids)
 
 
-def popularity_recommend(R, n: int, exclude_seen: bool = True) -> np.ndarray:
+def popularity_recommend(R, k: int, exclude_seen: bool = True) -> np.ndarray:
     """Popularity baseline (热门推荐): the items most users interacted with, seen ones removed.
 
     Parameters
     ----------
     R : sparse matrix or array-like of shape (n_users, n_items)
-    n : int
+    k : int
 
     Returns
     -------
-    ndarray of shape (n_users, n), int64, -1 padded; ties go to the smaller item index.
+    ndarray of shape (n_users, k), int64, -1 padded; ties go to the smaller item index.
 
     Examples
     --------
-    >>> popularity_recommend([[1, 0, 0], [1, 1, 0], [0, 0, 0]], n=2).tolist()
+    >>> popularity_recommend([[1, 0, 0], [1, 1, 0], [0, 0, 0]], k=2).tolist()
     [[1, -1], [-1, -1], [0, 1]]
     """
     matrix = check_interactions(R)
-    n = check_positive_int(n, "n")
+    k = check_positive_int(k, "k")
     popularity = np.diff(matrix.tocsc().indptr)  # (n_items,) users per item
     order = np.argsort(-popularity, kind="stable")  # most popular first, ties to smaller index
     order = order[popularity[order] > 0]
-    # A user's top n unseen items are among the n + (items they saw) most popular ones.
+    # A user's top k unseen items are among the k + (items they saw) most popular ones.
     most_seen = int(np.diff(matrix.indptr).max()) if exclude_seen else 0
-    candidates = order[:n + most_seen]  # (width,)
+    candidates = order[:k + most_seen]  # (width,)
     if exclude_seen:
         seen = matrix[:, candidates].toarray() > 0  # (n_users, width)
     else:
         seen = np.zeros((matrix.shape[0], candidates.size), dtype=bool)
-    first_unseen = np.argsort(seen, axis=1, kind="stable")[:, :n]  # unseen first, order kept
+    first_unseen = np.argsort(seen, axis=1, kind="stable")[:, :k]  # unseen first, order kept
     picked = np.where(np.take_along_axis(seen, first_unseen, axis=1), -1,
-                      candidates[first_unseen])  # (n_users, min(n, width))
-    out = np.full((matrix.shape[0], n), -1, dtype=np.int64)
+                      candidates[first_unseen])  # (n_users, min(k, width))
+    out = np.full((matrix.shape[0], k), -1, dtype=np.int64)
     out[:, :picked.shape[1]] = picked
     return out
 
@@ -231,10 +232,11 @@ def evaluate_top_k(recommended, test, k: int = 10) -> dict[str, float]:
 
 
 def fit_and_recommend(make_estimator: Callable) -> Callable:
-    """Turn a scikit-learn style recommender into the ``recommend(train, n)`` a table runs.
+    """Turn a scikit-learn style recommender into the ``recommend(train, k)`` a table runs.
 
     ``make_estimator()`` must return an object with ``fit(R)`` (returning itself) and
-    ``recommend(user_indices, n, exclude_seen=True)``, e.g. the class ``ItemCF``.
+    ``recommend(user_indices, k, exclude=...)`` returning ``(items, scores)``, e.g. the class
+    ``ItemCF``; the train matrix is excluded (seen items are never recommended).
 
     Examples
     --------
@@ -242,9 +244,9 @@ def fit_and_recommend(make_estimator: Callable) -> Callable:
     >>> recommend(sp.csr_matrix([[5.0, 3, 0], [2, 0, 1]]), 2).tolist()
     [[2, -1], [1, -1]]
     """
-    def recommend(train, n: int) -> np.ndarray:
+    def recommend(train, k: int) -> np.ndarray:
         users = np.arange(train.shape[0])
-        return make_estimator().fit(train).recommend(users, n, exclude_seen=True)
+        return make_estimator().fit(train).recommend(users, k, exclude=train)[0]
 
     recommend.__name__ = f"fit_and_recommend({getattr(make_estimator, '__name__', 'model')})"
     return recommend
@@ -270,7 +272,7 @@ def movielens_benchmark_table(models: dict[str, Callable] | None = None,
     Parameters
     ----------
     models : dict of name -> callable, optional
-        ``recommend(train, n) -> ndarray of shape (n_users, n)``: column indices of the
+        ``recommend(train, k) -> ndarray of shape (n_users, k)``: column indices of the
         (n_users, n_items) train matrix, best first, seen items removed, -1 padded.
         Default :func:`cf_models`.
     ratings : DataFrame, optional
@@ -302,7 +304,7 @@ def movielens_benchmark_table(models: dict[str, Callable] | None = None,
     k = check_positive_int(k, "k")
     models = cf_models() if models is None else models
     if not isinstance(models, dict) or not models:
-        raise ValueError("models must be a non-empty dict of name -> recommend(train, n)")
+        raise ValueError("models must be a non-empty dict of name -> recommend(train, k)")
     if ratings is None:
         from course.datasets import movielens_100k  # lazy: only this default needs the files
         ratings = movielens_100k().ratings
@@ -311,7 +313,7 @@ def movielens_benchmark_table(models: dict[str, Callable] | None = None,
     rows = []
     for name, recommend in models.items():
         if not callable(recommend):
-            raise TypeError(f"model {name!r} must be a callable recommend(train, n)")
+            raise TypeError(f"model {name!r} must be a callable recommend(train, k)")
         start = time.perf_counter()
         recommended = np.asarray(recommend(train.copy(), k))  # a copy: models may not alter it
         seconds = time.perf_counter() - start

@@ -24,7 +24,7 @@ and learns a path model that scores paths given the user, one layer at a time::
   greedily, item by item: item v leaves its path, then joins the path with the largest
   ``score(v, c) - α [f(|c| + 1) - f(|c|)]`` (the change of the penalty if v joins c).
   :func:`assign_with_path_penalty`; each move can only raise the penalised objective
-  (:func:`penalized_objective`), because staying put is one of the candidates.
+  (:func:`~course.recall.ann.path_penalty.penalized_objective`), because staying put is one of the candidates.
 
 Simplified here (a small illustration): one path per item (the paper allows J paths), the
 user input is a fixed vector (the paper learns it), the item step scores all ``K^D`` paths
@@ -40,12 +40,13 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from course.recall.path_penalty import assign_with_path_penalty, penalized_objective
+from course._checks import check_positive_int
+from course.recall.ann.path_penalty import assign_with_path_penalty
+from course.seed import private_torch_rng
 from course.training import train
 
 __all__ = ["PathModel", "all_paths", "path_log_probs_all", "beam_search", "path_loss",
-           "reassign_items", "assign_with_path_penalty", "penalized_objective",
-           "total_log_likelihood", "retrieve", "fit_deep_retrieval"]
+           "reassign_items", "total_log_likelihood", "retrieve", "fit_deep_retrieval"]
 
 
 class PathModel(nn.Module):
@@ -161,8 +162,7 @@ def beam_search(model: PathModel, users: torch.Tensor, beam_size: int) -> tuple[
         ``beam = min(beam_size, K^D)`` paths per user, best first.
     log_probs : ndarray of shape (n_users, beam)
     """
-    if isinstance(beam_size, bool) or not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
-        raise ValueError(f"beam_size must be a positive int, got {beam_size!r}")
+    beam_size = check_positive_int(beam_size, "beam_size")
     n_users, width = len(users), model.width
     prefixes = torch.zeros(n_users, 1, 0, dtype=torch.long)  # (U, beam, d)
     scores = torch.zeros(n_users, 1)  # (U, beam)
@@ -250,6 +250,7 @@ def retrieve(model: PathModel, users, item_paths, beam_size: int, k: int) -> np.
     return np.where(np.isfinite(np.take_along_axis(item_scores, order, 1)), order, -1)
 
 
+@private_torch_rng  # seeds torch for this call only
 def fit_deep_retrieval(user_vectors, pair_users, pair_items, n_items: int, depth: int = 2,
                        width: int = 4, n_rounds: int = 5, epochs: int = 5, batch_size: int = 256,
                        learning_rate: float = 0.05, penalty: float = 0.0, seed: int = 0):

@@ -3,7 +3,7 @@
 - **Author recall**: user → followed authors, and authors whose notes the user clicked or liked
   at least N times (有交互的作者) → each author's newest notes. Two indexes: user → authors
   (:func:`user_author_matrix`) and author → notes by time (按时间倒排,
-  :class:`~course.recall.channel_index.KeyIndex`).
+  :class:`~course.recall.channels.index.KeyIndex`).
 - **Similar-author recall**: user → interested authors → similar authors → notes (U2A2A2I).
   Author similarity (作者相似度) is the cosine of two authors' audiences in the user x author
   matrix ``M`` (ItemCF on authors): ``sim(a, b) = |U_a ∩ U_b| / sqrt(|U_a| |U_b|)``.
@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from course.pipeline.candidates import RequestContext
-from course.recall.cf_index import check_positive_int
-from course.recall.channel_index import (KeyIndex, available_mask, check_fitted, check_user_ids,
+from course._checks import check_positive_int
+from course.recall.channels.index import (KeyIndex, available_mask, check_fitted, check_user_ids,
                                          first_n_valid, newest_first_order)
 
 __all__ = ["user_author_matrix", "author_cosine_similarity", "AuthorRecall", "SimilarAuthorRecall"]

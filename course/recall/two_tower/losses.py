@@ -220,9 +220,9 @@ def make_loss_fn(objective: str, user_features, item_features, *,
     ----------
     objective : {"pointwise", "hinge", "logistic", "listwise", "in_batch"}
     user_features, item_features : TowerFeatures
-        Feature tables indexed by id (see :mod:`course.recall.two_tower_features`).
+        Feature tables indexed by id (see :mod:`course.recall.two_tower.features`).
     sampler : callable or None
-        Negative sampler, e.g. :func:`course.recall.negatives.make_negative_sampler`.
+        Negative sampler, e.g. :func:`course.recall.two_tower.negatives.make_negative_sampler`.
     n_negatives : int
     temperature : float
         τ of the pointwise, listwise and in-batch losses.

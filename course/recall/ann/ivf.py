@@ -3,7 +3,7 @@
 k-means (:func:`kmeans`) splits the item vectors into ``n_lists`` cells (Voronoi cells, one list
 each); a query scores the ``n_lists`` centroids, keeps its ``n_probe`` best and scores exactly
 only the items in those lists (:class:`IVFIndex`): about ``n_probe / n_lists`` of the work of
-exact search (:func:`course.recall.vector_index.exact_top_k`), at the price of missing true
+exact search (:func:`course.recall.ann.exact.exact_top_k`), at the price of missing true
 neighbours that lie in cells it did not probe.
 
 Reference: H. Jégou, M. Douze, C. Schmid, "Product quantization for nearest neighbor search",
@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course.recall._vector_utils import _as_matrix, _check_k, _check_metric, _normalise_rows, _sort_top
+from course._checks import check_exclude, check_is_fitted, check_positive_int
+from course.recall.ann.exact import _as_matrix, _check_k, _check_metric, _normalise_rows, _sort_top
 
 __all__ = ["kmeans", "IVFIndex"]
 
@@ -161,7 +162,7 @@ class IVFIndex:
     --------
     >>> rng = np.random.default_rng(0)
     >>> items, queries = rng.normal(size=(500, 8)), rng.normal(size=(20, 8))
-    >>> from course.recall.vector_index import exact_top_k
+    >>> from course.recall.ann.exact import exact_top_k
     >>> ivf = IVFIndex(n_lists=10, n_probe=10).fit(items)
     >>> bool((ivf.search(queries, 5)[0] == exact_top_k(queries, items, 5)[0]).all())
     True
@@ -186,8 +187,8 @@ class IVFIndex:
         self.list_vectors_ = item_vectors[self.list_items_]
         return self
 
-    def search(self, queries, k: int, n_probe: int | None = None,
-               chunk_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries, k: int, n_probe: int | None = None, chunk_size: int = 4096,
+               exclude=None) -> tuple[np.ndarray, np.ndarray]:
         """Approximate top-``k`` per query.
 
         Loops over the lists, not the queries: each list's vectors are scored against all the
@@ -203,32 +204,36 @@ class IVFIndex:
             Overrides ``self.n_probe`` for this call.
         chunk_size : int, default 4096
             Queries per pass (the candidate buffer holds ``chunk * n_probe * k`` scores).
+        exclude : scipy.sparse matrix or bool ndarray of shape (n_queries, n_items), optional
+            True where an item must not be returned to that query, as in :func:`exact_top_k`.
 
         Returns
         -------
         indices : ndarray of shape (n_queries, k), int64
-            By descending score; ``-1`` where the probed lists held fewer than ``k`` items.
+            By descending score; ``-1`` where the probed lists held fewer than ``k`` items
+            (after exclusions).
         scores : ndarray of shape (n_queries, k)
+            ``-inf`` in the ``-1`` slots.
         """
-        if not hasattr(self, "centroids_"):
-            raise ValueError("call fit(item_vectors) before search")
+        check_is_fitted(self, "centroids_")
         queries = _as_matrix(queries, "queries")
         if queries.shape[1] != self.centroids_.shape[1]:
             raise ValueError(f"queries have dim {queries.shape[1]}, the index has dim {self.centroids_.shape[1]}")
         k = _check_k(k, len(self.list_items_))
         n_probe = self.n_probe if n_probe is None else n_probe
-        if isinstance(n_probe, bool) or not isinstance(n_probe, (int, np.integer)) or n_probe < 1:
-            raise ValueError(f"n_probe must be a positive int, got {n_probe!r}")
+        n_probe = check_positive_int(n_probe, "n_probe")
         n_probe = min(int(n_probe), self.n_lists)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
+        exclude = check_exclude(exclude, (len(queries), len(self.list_items_)))
         if self.metric == "cosine":
             queries = _normalise_rows(queries)
-        results = [self._search_chunk(queries[start:start + chunk_size], k, n_probe)
+        results = [self._search_chunk(queries[start:start + chunk_size], k, n_probe,
+                                      None if exclude is None else exclude[start:start + chunk_size])
                    for start in range(0, len(queries), chunk_size)]
         return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
 
-    def _search_chunk(self, queries: np.ndarray, k: int, n_probe: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search_chunk(self, queries: np.ndarray, k: int, n_probe: int,
+                      exclude=None) -> tuple[np.ndarray, np.ndarray]:
         n_queries = len(queries)
         centroid_scores = queries @ self.centroids_.T  # (n_queries, n_lists)
         probes = np.argpartition(centroid_scores, self.n_lists - n_probe, axis=1)[:, self.n_lists - n_probe:]
@@ -247,6 +252,9 @@ class IVFIndex:
                 continue
             rows, slots = query_of[starts[lst]:starts[lst + 1]], slot_of[starts[lst]:starts[lst + 1]]
             scores = queries[rows] @ self.list_vectors_[lo:hi].T  # (n_rows, list_size)
+            if exclude is not None:  # an excluded item can still fill a slot, at -inf: dropped below
+                banned = exclude[rows][:, self.list_items_[lo:hi]].toarray()
+                scores[banned] = -np.inf
             size = hi - lo
             if size > k:  # keep only this list's top k per query
                 top = np.argpartition(scores, size - k, axis=1)[:, size - k:]  # (n_rows, k)

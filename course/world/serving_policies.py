@@ -30,6 +30,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from course._arrays import rank_within_groups
 from course.seed import as_generator
 
 __all__ = ["gumbel_top_k", "noisy_ranking_policy"]
@@ -85,23 +86,6 @@ def gumbel_top_k(scores, k: int, temperature: float = 1.0, rng=0) -> np.ndarray:
     top = np.argpartition(-perturbed, k - 1, axis=1)[:, :k]  # (n_rows, k), unordered
     order = np.lexsort((top, -np.take_along_axis(perturbed, top, 1)), axis=1)  # by score, then index
     return np.take_along_axis(top, order, 1).astype(np.int64)
-
-
-def _occurrence(user_ids: np.ndarray) -> np.ndarray:
-    """0 for a user's first request of the day, 1 for the second... (in the input's order).
-
-    Examples
-    --------
-    >>> _occurrence(np.array([7, 3, 7, 7, 3])).tolist()
-    [0, 0, 1, 2, 1]
-    """
-    order = np.argsort(user_ids, kind="stable")
-    sorted_users = user_ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]])  # first row of each user
-    lengths = np.diff(np.r_[starts, len(user_ids)])
-    occurrence = np.empty(len(user_ids), dtype=np.int64)
-    occurrence[order] = np.arange(len(user_ids)) - np.repeat(starts, lengths)
-    return occurrence
 
 
 def noisy_ranking_policy(environment, recalled, temperature: float = 0.5, exclude=None, seed: int = 0):
@@ -179,7 +163,7 @@ def noisy_ranking_policy(environment, recalled, temperature: float = 0.5, exclud
                 users[rows[chunk]], candidates[rows[chunk], cols[chunk]], day=requests.day)
             # clipped so that a servable note never gets -inf, the mark of a non-servable one
             log_probability[rows[chunk], cols[chunk]] = np.log(np.maximum(probability, 1e-300))
-        occurrence = _occurrence(requests.user_ids)  # (n_requests,)
+        occurrence = rank_within_groups(requests.user_ids)  # (n_requests,)
         page = occurrence % pages[inverse]  # (n_requests,) wraps for users who scroll past the end
         depth = k * (int(page.max()) + 1)  # ranks needed by the deepest page of the day
         ranking = gumbel_top_k(log_probability, depth, temperature,

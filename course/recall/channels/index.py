@@ -1,7 +1,7 @@
 """The index every non-CF recall channel shares: key → notes, newest first (按时间倒排).
 
 GeoHash, same-city, author and similar-author recall (:mod:`course.recall.channels`,
-:mod:`course.recall.author_channels`) all store, offline, one list of notes per key (a map
+:mod:`course.recall.channels.author`) all store, offline, one list of notes per key (a map
 cell, a city, an author) sorted newest first, and at request time read the first few notes
 of each key that are available on the request's day. This module holds that index
 (:class:`KeyIndex`), the freshness order it is sorted by (:func:`newest_first_order`) and the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course._checks import check_is_fitted
 from course.pipeline.candidates import RequestContext
 
 __all__ = ["newest_first_order", "KeyIndex", "check_user_ids", "available_mask", "first_n_valid",
@@ -111,6 +112,5 @@ def first_n_valid(users: np.ndarray, items: np.ndarray, n: int):
 
 
 def check_fitted(channel) -> None:
-    """Raise ValueError unless ``channel.fit(...)`` has built its index."""
-    if not hasattr(channel, "_index"):
-        raise ValueError(f"{type(channel).__name__} is not fitted: call fit(...) first")
+    """Raise :class:`~course._checks.NotFittedError` unless ``channel.fit(...)`` built its index."""
+    check_is_fitted(channel, "_index")
