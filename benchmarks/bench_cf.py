@@ -16,7 +16,7 @@ Rows:
 - ItemCF vs ``implicit.nearest_neighbours.CosineRecommender`` (not a course dependency: the
   rows are skipped when ``implicit`` is missing), both keeping the K = 100 most similar items.
 - The item → top-k index (pruning the similarity to each item's K best): a loop over rows vs
-  :func:`~course.recall.top_n.keep_top_k_per_row`.
+  :func:`~course.recall.cf.top_n.keep_top_k_per_row`.
 - Online scoring on the large world: the note's n·k index (last-n items × top-k neighbours) vs
   the full ``R[users] @ S``; not the same numbers (the index is a restriction), see the note.
 
@@ -24,7 +24,7 @@ The naive loops run over the whole catalogue and their similarity is checked aga
 course's (to 1e-10 of the largest value) before a ratio is reported. ``quality()`` adds a second
 table to RESULTS.md: nDCG / precision / recall @10 on MovieLens-100K under Microsoft
 Recommenders' protocol, beside their published numbers, from
-:func:`~course.recall.movielens_protocol.movielens_benchmark_table`, the function notebooks
+:func:`~course.evaluation.movielens.movielens_benchmark_table`, the function notebooks
 ``02a`` (collaborative filtering) and ``02b`` (the two-tower row) print it with
 (``tests/test_benchmark_results.py`` checks that the numbers agree).
 
@@ -42,10 +42,10 @@ import scipy.sparse as sp
 
 from benchmarks.timing import best_time, result_row
 from course.datasets import DatasetNotInstalledError
-from course.recall import ItemCF, Swing, score_from_index, user_to_last_items
-from course.recall.movielens_protocol import cf_models, movielens_benchmark_table, split_matrices
-from course.recall.top_n import keep_top_k_per_row
-from course.recall.two_tower_movielens import movielens_two_tower
+from course.recall.cf import (ItemCF, keep_top_k_per_row, score_from_index, Swing,
+                              user_to_last_items)
+from course.evaluation.movielens import cf_models, movielens_benchmark_table, split_matrices
+from course.evaluation.movielens_two_tower import movielens_two_tower
 
 WEIGHTS = {"click": 1, "like": 2, "share": 3, "collect": 2, "comment": 2}  # as in notebook 02a
 IMPLICIT_K = 100       # neighbours kept per item in the implicit comparison
@@ -203,9 +203,9 @@ def online_row(R: sp.csr_matrix, case: str, n_users: int = 1000) -> dict:
     n_last, k = 20, 20
     last_items, last_weights = user_to_last_items(R, n_last)
     neighbours, sims = model.item_to_items(k)
-    full, full_seconds = best_time(lambda: model.recommend(batch, 50), repeats=3)
+    full, full_seconds = best_time(lambda: model.recommend(batch, 50, exclude=R[batch])[0], repeats=3)
     index, index_seconds = best_time(lambda: score_from_index(last_items[batch], last_weights[batch],
-                                                          neighbours, sims, 50, seen=R[batch]),
+                                                          neighbours, sims, 50, exclude=R[batch]),
                                  repeats=3)
     overlap = np.mean([len(set(a[a >= 0]) & set(b[b >= 0])) / max(1, (a >= 0).sum())
                        for a, b in zip(full, index[0])])
@@ -238,7 +238,7 @@ def run(quick: bool = False) -> list[dict]:
 def quality(quick: bool = False) -> dict:
     """{title: DataFrame}: the MovieLens-100K quality table (quick: popularity and ItemCF only).
 
-    The two-tower row is :func:`~course.recall.two_tower_movielens.movielens_two_tower` with the
+    The two-tower row is :func:`~course.evaluation.movielens_two_tower.movielens_two_tower` with the
     settings of notebook ``02b``, which prints the same numbers.
     """
     models = cf_models()

@@ -11,7 +11,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from benchmarks.timing import best_time, result_row
-from course.recall.vector_index import IVFIndex, exact_top_k, recall_at_k_vs_exact
+from course.recall.ann import IVFIndex, exact_top_k, recall_at_k_vs_exact
 from course.seed import set_seed
 
 K = 10

@@ -6,6 +6,7 @@ same numbers, which is what lets nbval check the stored outputs.
 """
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import random
@@ -67,3 +68,30 @@ def as_generator(rng) -> np.random.Generator:
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
+
+
+def private_torch_rng(function):
+    """Decorator: ``function`` may seed and draw from torch's global generator; its caller's
+    generator state is the same before and after the call (``torch.random.fork_rng``).
+
+    Library functions that must call ``torch.manual_seed(seed)`` (layer initialisation and
+    dropout only read the global generator) use it, so that library code never changes
+    global state; only :func:`set_seed`, called by notebooks and tests, does.
+
+    Examples
+    --------
+    >>> @private_torch_rng
+    ... def noisy(seed):
+    ...     _ = torch.manual_seed(seed)
+    ...     return torch.rand(1)
+    >>> _ = torch.manual_seed(1); before = torch.rand(1)
+    >>> _ = torch.manual_seed(1); _ = noisy(5); after = torch.rand(1)
+    >>> bool(before == after)
+    True
+    """
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with torch.random.fork_rng(devices=[]):
+            return function(*args, **kwargs)
+
+    return wrapper

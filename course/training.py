@@ -1,6 +1,6 @@
 """The one training loop for every torch model of the course.
 
-Models only model (see STYLE.md): a two-tower retriever, a ranker and a multi-task model all
+Models only model (see CONTRIBUTING.md): a two-tower retriever, a ranker and a multi-task model all
 train through :func:`train`, which knows nothing about them. The model-specific part is a
 ``loss_fn(model, batch) -> scalar tensor``, so the loop stays the same ~40 lines that a learner
 reads once: shuffle, mini-batch, ``zero_grad`` / ``backward`` / ``step``, validate, keep the
@@ -20,6 +20,9 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 from torch import nn
+
+from course._checks import check_positive_int
+from course.seed import private_torch_rng
 
 __all__ = ["TrainingHistory", "batches", "predict", "train"]
 
@@ -51,11 +54,6 @@ class TrainingHistory:
     valid_metric: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
-
-
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def batches(
@@ -94,7 +92,7 @@ def batches(
     lengths = [len(array) for array in arrays]
     if len(set(lengths)) > 1:
         raise ValueError(f"all arrays must have the same number of rows, got lengths {lengths}")
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int(batch_size, "batch_size")
     n_rows, order = lengths[0], None
     if shuffle:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -171,6 +169,7 @@ def _mean_loss(model: nn.Module, loss_fn, data, batch_size: int) -> float:
     return total / len(data[0])
 
 
+@private_torch_rng  # seeds torch for this call only: the caller's generator is left alone
 def train(
     model: nn.Module,
     loss_fn: Callable[[nn.Module, tuple[torch.Tensor, ...]], torch.Tensor],
@@ -249,10 +248,10 @@ def train(
         raise TypeError("loss_fn must be callable as loss_fn(model, batch)")
     train_data = _as_tensors(train_data, "train_data")
     valid_data = None if valid_data is None else _as_tensors(valid_data, "valid_data")
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size")
     if patience is not None:
-        _check_positive_int("patience", patience)
+        check_positive_int(patience, "patience")
     if valid_data is None and (patience is not None or metric is not None):
         raise ValueError("patience and metric need valid_data")
     step_optimizer = _make_optimizer(optimizer, model, learning_rate, weight_decay)
@@ -343,7 +342,7 @@ def predict(
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     data = _as_tensors(data, "data")
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int(batch_size, "batch_size")
     forward_fn = forward_fn or (lambda model, batch: model(*batch))
     was_training = model.training
     model.eval()

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from course.recall.bloom import (BloomFilter, ExposureFilter, expected_false_positive_rate,
-                                 optimal_n_hashes, splitmix64)
+from course.recall.channels import (BloomFilter, ExposureFilter, expected_false_positive_rate,
+                                    optimal_n_hashes, splitmix64)
 
 
 def splitmix64_python(x):
@@ -92,8 +92,8 @@ def test_exposure_filter_expiry_window():
 
 
 def test_errors():
-    for capacity in (0, -3, 2.5, True):
-        with pytest.raises(ValueError, match="capacity"):
+    for capacity, error in ((0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="capacity"):  # a wrong type is a TypeError
             BloomFilter(capacity, 0.01)
     for rate in (0, 1, -0.1, 1.5):
         with pytest.raises(ValueError, match="error_rate"):

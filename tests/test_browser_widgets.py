@@ -48,6 +48,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 CHAPTER_NOTEBOOK = REPO_ROOT / "notebooks" / "01_overview.ipynb"
 
+pytestmark = pytest.mark.slow  # a real browser: minutes; `make test-fast` skips it
+
 # Every wait is bounded, so a hung server, kernel or page fails the test instead of stalling CI.
 # A passing case takes 12-25 s on a busy 2-core machine (mostly page load and kernel start).
 SERVER_START_TIMEOUT_S = 60

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from course.pipeline import Pipeline, RequestContext, ScoreStage, TopK
-from course.recall.cache import RecallCache
-from course.recall.channels import CacheRecall
-from course.recall.merge import CacheUnshownStage
+from course.recall.channels import CacheRecall, RecallCache
+from course.pipeline.merge import CacheUnshownStage
 
 
 def test_fifo_eviction_when_full():

@@ -1,4 +1,4 @@
-"""Tests for course.recall.channels and course.recall.merge against brute-force twins
+"""Tests for course.recall.channels and course.pipeline.merge against brute-force twins
 (Python loops over one user at a time, pandas filters and sorts, sets)."""
 import numpy as np
 import pandas as pd
@@ -6,13 +6,12 @@ import pytest
 import scipy.sparse as sp
 
 from course.pipeline import (Candidates, Pipeline, RequestContext, ScoreStage, TopK,
-                             chapter1_pipeline)
-from course.recall.bloom import ExposureFilter, expected_false_positive_rate
-from course.recall.cache import RecallCache
-from course.recall.channels import (AuthorRecall, CacheRecall, GeoHashRecall, NewestByKeyRecall,
-                                    SameCityRecall, SimilarAuthorRecall, author_cosine_similarity,
-                                    newest_first_order, user_author_matrix)
-from course.recall.merge import CacheUnshownStage, ChannelQuota, ExposureFilterStage, with_channels
+                             baseline_pipeline)
+from course.recall.channels import (author_cosine_similarity, AuthorRecall, CacheRecall,
+                                    expected_false_positive_rate, ExposureFilter, GeoHashRecall,
+                                    newest_first_order, NewestByKeyRecall, RecallCache,
+                                    SameCityRecall, SimilarAuthorRecall, user_author_matrix)
+from course.pipeline.merge import CacheUnshownStage, ChannelQuota, ExposureFilterStage, with_channels
 from course.seed import set_seed
 
 
@@ -231,9 +230,9 @@ def test_cache_channel_and_stage_fill_recall_and_remove():
     assert items.tolist() == [22]
 
 
-def test_with_channels_plugs_into_chapter1_pipeline(world, setup):
+def test_with_channels_plugs_into_the_baseline_pipeline(world, setup):
     scores, context, users = setup
-    base = chapter1_pipeline(world.impressions, world.items, n_users=len(world.users))
+    base = baseline_pipeline(world.impressions, world.items, n_users=len(world.users))
     exposure = ExposureFilter(window_days=30, capacity_per_day=20_000, error_rate=0.01)
     for day, group in world.impressions.groupby("day"):
         exposure.record(group["user_id"].to_numpy(), group["item_id"].to_numpy(), int(day))
@@ -282,14 +281,3 @@ def test_errors(world):
     bare = Pipeline({"a": lambda users, context: (users, users)})
     with pytest.raises(ValueError, match="reranking"):
         with_channels(bare, {}, cache=RecallCache())
-
-
-def test_split_modules_keep_the_old_import_path():
-    import course.recall.author_channels as author_channels
-    import course.recall.channel_index as channel_index
-    import course.recall.channels as channels
-
-    for name in author_channels.__all__:
-        assert getattr(channels, name) is getattr(author_channels, name)
-    assert channels.newest_first_order is channel_index.newest_first_order
-    assert set(author_channels.__all__) <= set(channels.__all__)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from course.recall.deep_retrieval import (PathModel, all_paths, assign_with_path_penalty, beam_search,
-                                          fit_deep_retrieval, path_log_probs_all, penalized_objective,
-                                          reassign_items, retrieve, total_log_likelihood)
+from course.recall.ann import (PathModel, all_paths, assign_with_path_penalty, beam_search,
+                               fit_deep_retrieval, path_log_probs_all, penalized_objective,
+                               reassign_items, retrieve, total_log_likelihood)
 
 
 def brute_force_path_log_probs(model, users):

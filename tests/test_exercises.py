@@ -313,7 +313,7 @@ def notebook_state(prefix: str) -> dict:
         items = pd.DataFrame({"item_id": np.arange(30), "note_type": rng.choice(["image", "video"], 30)})
         state["world"] = types.SimpleNamespace(impressions=impressions, items=items)
     elif prefix == "02a":
-        from course.recall import UserCF, user_to_last_items
+        from course.recall.cf import UserCF, user_to_last_items
 
         n_users, n_items, n = 40, 30, 600
         log = pd.DataFrame({"user": rng.integers(0, n_users, n), "item": rng.integers(0, n_items, n),

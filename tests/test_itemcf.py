@@ -1,4 +1,4 @@
-"""ItemCF and the offline/online index (course.recall.itemcf, course.recall.cf_index).
+"""ItemCF and the offline/online index (course.recall.cf.itemcf, course.recall.cf.index).
 
 Compared against: set/loop brute-force twins on seeded random matrices, the note's 3 × 5 toy
 matrix worked out by hand, and the identity "n·k index scoring == full-matrix score restricted
@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import NotFittedError
+from course._checks import NotFittedError
 
-from course.recall import ItemCF, cosine_item_similarity, item_to_items, score_from_index, user_to_last_items
-from course.recall.cf_index import keep_top_k_per_row, top_n_per_row
+from course.recall.cf import (cosine_item_similarity, item_to_items, ItemCF, keep_top_k_per_row,
+                              score_from_index, top_n_per_row, user_to_last_items)
 
 SEEDS = range(5)
 NOTE_MATRIX = np.array([[5, 3, 0, 0, 2],
@@ -87,7 +87,7 @@ def test_note_toy_matrix_recommendation_by_hand():
     scores = model.score([1]).toarray()[0]
     assert scores[1] == pytest.approx(2 * 5 / math.sqrt(29) + 4 * 2 / math.sqrt(20))
     assert scores[2] == pytest.approx(3 / math.sqrt(10))
-    assert model.recommend([1], n=3).tolist() == [[1, 2, -1]]
+    assert model.recommend([1], k=3, exclude=NOTE_MATRIX[[1]])[0].tolist() == [[1, 2, -1]]
 
 
 # ----------------------------------------------------------------------------- similarity
@@ -135,8 +135,9 @@ def test_recommend_matches_brute_force(seed, exclude_seen):
     R = random_weights(seed)
     model = ItemCF().fit(R)
     users = np.array([0, 3, 5, 5, 13])
-    got = model.recommend(users, n=4, exclude_seen=exclude_seen)
-    assert got.dtype.kind == "i" and got.shape == (5, 4)
+    got, scores = model.recommend(users, k=4, exclude=R[users] if exclude_seen else None)
+    assert got.dtype.kind == "i" and got.shape == scores.shape == (5, 4)
+    assert np.array_equal(got < 0, np.isneginf(scores))  # one padding convention: -1 / -inf
     np.testing.assert_array_equal(got, naive_recommend(R, naive_cosine(R), users, 4, exclude_seen))
     if exclude_seen:
         for row, u in zip(got, users):
@@ -145,8 +146,9 @@ def test_recommend_matches_brute_force(seed, exclude_seen):
 
 def test_recommend_pads_with_minus_one_when_candidates_run_out():
     R = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1]], dtype=float)
-    got = ItemCF().fit(R).recommend([1, 2], n=3)
+    got, scores = ItemCF().fit(R).recommend([1, 2], k=3, exclude=R[[1, 2]])
     assert got.tolist() == [[1, -1, -1], [-1, -1, -1]]
+    assert np.isneginf(scores[got < 0]).all()
 
 
 # ----------------------------------------------------------------------------- offline/online index
@@ -203,7 +205,7 @@ def test_index_scoring_equals_brute_force_and_restricted_full_score(seed):
     neighbours, sims = model.item_to_items(k)
     users = np.arange(n_users)
     got_items, got_scores = score_from_index(last_items[users], last_weights[users], neighbours,
-                                             sims, n, seen=R[users])
+                                             sims, n, exclude=R[users])
     # (1) brute force: walk the n·k candidates with dictionaries.
     for u in users:
         scores = {}
@@ -215,7 +217,7 @@ def test_index_scoring_equals_brute_force_and_restricted_full_score(seed):
                     scores[candidate] = scores.get(candidate, 0.0) + like * sim
         expected = naive_top_n(scores, n)
         assert got_items[u].tolist() == expected
-        np.testing.assert_allclose(got_scores[u], [scores.get(c, 0.0) for c in expected])
+        np.testing.assert_allclose(got_scores[u], [scores.get(c, -np.inf) for c in expected])
     # (2) the same numbers as the full score R_last @ S_top with the seen items removed.
     rows = np.repeat(users, n_last)
     valid = last_items.ravel() >= 0
@@ -226,7 +228,7 @@ def test_index_scoring_equals_brute_force_and_restricted_full_score(seed):
     full[R.toarray() > 0] = 0.0
     full_items, full_scores = top_n_per_row(sp.csr_matrix(full), n)
     np.testing.assert_array_equal(got_items, full_items)
-    np.testing.assert_allclose(got_scores, full_scores, atol=1e-12)
+    np.testing.assert_allclose(got_scores[got_items >= 0], full_scores[full_items >= 0], atol=1e-12)
 
 
 def test_index_with_everything_equals_recommend():
@@ -235,8 +237,8 @@ def test_index_with_everything_equals_recommend():
     model = ItemCF().fit(R)
     last_items, last_weights = user_to_last_items(R, n=R.shape[1])
     neighbours, sims = model.item_to_items(R.shape[1])
-    got, _ = score_from_index(last_items, last_weights, neighbours, sims, 5, seen=R)
-    np.testing.assert_array_equal(got, model.recommend(np.arange(R.shape[0]), 5))
+    got, _ = score_from_index(last_items, last_weights, neighbours, sims, 5, exclude=R)
+    np.testing.assert_array_equal(got, model.recommend(np.arange(R.shape[0]), 5, exclude=R)[0])
 
 
 def test_keep_top_k_per_row_ties_go_to_smaller_index():
@@ -257,17 +259,17 @@ def test_input_validation():
     with pytest.raises(TypeError, match="numeric"):
         ItemCF().fit(np.array([["a", "b"]]))
     with pytest.raises(NotFittedError, match="fit"):
-        ItemCF().recommend([0], n=2)
+        ItemCF().recommend([0], k=2)
     assert issubclass(NotFittedError, ValueError)
     model = ItemCF().fit(NOTE_MATRIX)
     with pytest.raises(ValueError, match="range|lie in"):
-        model.recommend([3], n=2)
+        model.recommend([3], k=2)
     with pytest.raises(ValueError, match="lie in"):
-        model.recommend([-1], n=2)
+        model.recommend([-1], k=2)
     with pytest.raises(ValueError, match=">= 1"):
-        model.recommend([0], n=0)
+        model.recommend([0], k=0)
     with pytest.raises(TypeError):
-        model.recommend([0], n=2.5)
+        model.recommend([0], k=2.5)
     with pytest.raises(ValueError, match=">= 1"):
         ItemCF(top_k_neighbours=0).fit(NOTE_MATRIX)
     with pytest.raises(ValueError, match="columns"):
@@ -276,17 +278,15 @@ def test_input_validation():
         item_to_items(sp.csr_matrix(np.ones((2, 3))), 1)
 
 
-def test_top_n_unseen_matches_a_dense_loop_and_cf_index_reexports_it():
-    import course.recall.cf_index as cf_index
-    import course.recall.top_n as top_n
+def test_top_k_excluding_matches_a_dense_loop():
+    import course.recall.cf.top_n as top_n
 
-    for name in top_n.__all__:
-        assert getattr(cf_index, name) is getattr(top_n, name)
     scores = sp.random(6, 9, density=0.5, random_state=1, format="csr")
     seen = sp.random(6, 9, density=0.3, random_state=2, format="csr")
     dense, dense_seen = scores.toarray(), seen.toarray() != 0
     for exclude_seen, n in [(True, 3), (False, 4), (True, 9)]:
-        got = top_n.top_n_unseen(scores, seen, n, exclude_seen)
+        got, values = top_n.top_k_excluding(scores, n, seen if exclude_seen else None)
+        assert np.isneginf(values[got < 0]).all() and (values[got >= 0] > 0).all()
         for row in range(6):
             keep = (dense[row] > 0) & ~(dense_seen[row] & exclude_seen)
             order = sorted(np.flatnonzero(keep), key=lambda j: (-dense[row, j], j))[:n]
@@ -297,7 +297,7 @@ def test_top_n_unseen_matches_a_dense_loop_and_cf_index_reexports_it():
 def test_top_n_per_row_matches_a_per_row_sort_on_rows_of_very_different_lengths(seed):
     # row lengths from 0 to ~2000: the threshold step groups rows by length, and small blocks
     # force several padded tables per group
-    from course.recall.top_n import _nth_largest_per_row
+    from course.recall.cf.top_n import _nth_largest_per_row
     rng = np.random.default_rng(seed)
     lengths = np.concatenate([[0, 1, 5], rng.integers(0, 40, 50), rng.integers(200, 2000, 5)])
     dense = np.zeros((lengths.size, 2500))

@@ -31,7 +31,7 @@ from course.metrics import (
     recall_at_k,
     reliability_bins,
 )
-from course.recall import ItemCF
+from course.recall.cf import ItemCF
 
 SEEDS = range(6)
 
@@ -274,7 +274,8 @@ def test_an_empty_slot_keeps_its_position_and_itemcf_output_is_accepted():
     assert mrr(np.array([[-1, 2, -1]]), [{2}]) == 0.5
     assert precision_at_k(np.array([[-1, -1, -1]]), [{2}], k=3) == 0.0
     # ItemCF pads short lists with -1 (several in a row: formerly "a list repeats an item")
-    top = ItemCF().fit([[5, 3, 0, 0, 2], [2, 0, 0, 1, 4], [0, 0, 4, 3, 0]]).recommend([0, 1, 2], n=4)
+    R = np.array([[5, 3, 0, 0, 2], [2, 0, 0, 1, 4], [0, 0, 4, 3, 0]])
+    top = ItemCF().fit(R).recommend([0, 1, 2], k=4, exclude=R)[0]
     assert (top == -1).sum(axis=1).max() >= 2
     ragged = [row[row >= 0].tolist() for row in top]
     truth = [{2, 3}, {1}, {0}]

@@ -5,7 +5,7 @@ import pytest
 
 from course.pipeline import (Candidates, CategoryRecall, DislikeFilter, FeedStatistics, Pipeline,
                              PopularRecall, PreRankScorer, RankScorer, RequestContext, ScoreStage,
-                             TopK, as_policy, chapter1_pipeline, disliked_pairs, fusion_score,
+                             TopK, as_policy, baseline_pipeline, disliked_pairs, fusion_score,
                              top_k_per_user)
 from course.seed import set_seed
 
@@ -164,7 +164,7 @@ def test_trace_counts_equal_stage_outputs(tiny_world, stats, context):
             return out
         return run
 
-    pipeline = chapter1_pipeline(tiny_world.impressions, tiny_world.items, 400, min_impressions=2,
+    pipeline = baseline_pipeline(tiny_world.impressions, tiny_world.items, 400, min_impressions=2,
                                  prerank_keep=60, rank_keep=20, k=5)
     pipeline.stages = [(name, recording(stage)) for name, stage in pipeline.stages]
     users = np.array([0, 5, 77, 300])
@@ -187,7 +187,7 @@ def test_trace_counts_equal_stage_outputs(tiny_world, stats, context):
 
 
 def test_pipeline_beats_random_on_the_truth(tiny_world, context):
-    pipeline = chapter1_pipeline(tiny_world.impressions, tiny_world.items, 400, n_popular=100,
+    pipeline = baseline_pipeline(tiny_world.impressions, tiny_world.items, 400, n_popular=100,
                                  per_category=40, prerank_keep=60, rank_keep=20)
     users = np.arange(0, 400, 4)
     final = pipeline.run(users, context).candidates
@@ -201,7 +201,7 @@ def test_pipeline_beats_random_on_the_truth(tiny_world, context):
 def test_as_policy_serves_the_pipeline_lists(tiny_world):
     env = tiny_world.environment(seed=0)
     requests = env.make_requests()
-    pipeline = chapter1_pipeline(tiny_world.impressions, tiny_world.items, 400, k=20)
+    pipeline = baseline_pipeline(tiny_world.impressions, tiny_world.items, 400, k=20)
     slates = as_policy(pipeline)(requests)
     assert slates.shape == (len(requests), requests.slate_size)
     assert np.isin(slates, requests.available_items).all()
@@ -234,12 +234,3 @@ def test_short_lists_are_padded_and_inputs_validated(tiny_world, stats, context)
         TopK(2)(make_candidates([1, 2], [3, 4]), context)
     with pytest.raises(ValueError):
         DislikeFilter(pd.DataFrame({"user_id": [1]}), np.arange(5))
-
-
-def test_split_modules_keep_the_old_import_path():
-    import course.pipeline as pipeline
-    import course.pipeline.candidates as candidates
-    import course.pipeline.core as core
-
-    for name in ("Candidates", "RequestContext", "top_k_per_user"):
-        assert getattr(core, name) is getattr(candidates, name) is getattr(pipeline, name)

@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-from course.recall.serving_policies import _occurrence, gumbel_top_k, noisy_ranking_policy
+from course._arrays import rank_within_groups
+from course.world.serving_policies import gumbel_top_k, noisy_ranking_policy
 
 
 def test_zero_temperature_is_the_exact_top_k():
@@ -55,13 +56,13 @@ def test_gumbel_top_k_rejects_bad_input(kwargs, error, message):
         gumbel_top_k(**kwargs)
 
 
-def test_occurrence_matches_a_counter():
+def test_rank_within_groups_matches_a_counter():
     users = np.random.default_rng(0).integers(0, 20, 300)
     counts, expected = defaultdict(int), []
     for user in users:
         expected.append(counts[user])
         counts[user] += 1
-    np.testing.assert_array_equal(_occurrence(users), expected)
+    np.testing.assert_array_equal(rank_within_groups(users), expected)
 
 
 @pytest.fixture()

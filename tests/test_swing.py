@@ -1,4 +1,4 @@
-"""Swing (course.recall.swing) against a set-based brute force, hand cases and the small-circle
+"""Swing (course.recall.cf.swing) against a set-based brute force, hand cases and the small-circle
 property that motivates it (小圈子: ItemCF is fooled, Swing is not)."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
+from course._checks import NotFittedError
 
-from course.recall import ItemCF, Swing, swing_similarity
+from course.recall.cf import ItemCF, Swing, swing_similarity
 
 SEEDS = range(5)
 
@@ -75,7 +75,7 @@ def test_hand_computed_three_users():
 def test_recommend_matches_brute_force(seed):
     R = random_matrix(seed)
     S = naive_swing(R)
-    got = Swing().fit(R).recommend(np.arange(R.shape[0]), n=3)
+    got = Swing().fit(R).recommend(np.arange(R.shape[0]), k=3, exclude=R)[0]
     for u in range(R.shape[0]):
         scores = {j: sum(R[u, i] * S[i, j] for i in range(R.shape[1]))
                   for j in range(R.shape[1]) if R[u, j] == 0}
@@ -139,7 +139,7 @@ def test_validation():
     with pytest.raises(NotFittedError):
         Swing().item_to_items(2)
     with pytest.raises(ValueError, match=">= 1"):
-        Swing().fit(np.eye(3)).recommend([0], n=0)
+        Swing().fit(np.eye(3)).recommend([0], k=0)
 
 
 def test_no_pairs_gives_empty_similarity():

@@ -275,7 +275,7 @@ def test_progress_bar_is_silent_unless_asked(capsys, monkeypatch, logistic_data)
     "kwargs, error",
     [
         ({"epochs": 0}, ValueError),
-        ({"batch_size": 2.5}, ValueError),
+        ({"batch_size": 2.5}, TypeError),  # a wrong type is a TypeError
         ({"learning_rate": -1.0}, ValueError),
         ({"weight_decay": -0.1}, ValueError),
         ({"optimizer": "rmsprop"}, ValueError),

@@ -2,17 +2,17 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from course.metrics import recall_at_k
-from course.recall.negatives import make_negative_sampler
-from course.recall.two_tower import Tower, TwoTowerConfig, TwoTowerModel, encode, recommend
-from course.recall.two_tower_features import (TowerFeatures, id_features, movielens_features,
-                                              quantile_buckets, world_features)
-from course.recall.two_tower_losses import (in_batch_softmax_loss, listwise_softmax_loss,
-                                            log_sampling_probability, make_loss_fn, pointwise_loss,
-                                            triplet_hinge_loss, triplet_logistic_loss)
+from course.recall.two_tower import (encode, id_features, in_batch_softmax_loss,
+                                     listwise_softmax_loss, log_sampling_probability, make_loss_fn,
+                                     make_negative_sampler, movielens_features, pointwise_loss,
+                                     quantile_buckets, recommend, Tower, TowerFeatures,
+                                     triplet_hinge_loss, triplet_logistic_loss, TwoTowerConfig,
+                                     TwoTowerModel, world_features)
 from course.training import train
 
 
@@ -181,7 +181,8 @@ def test_encoders_agree_with_forward_and_recommend_with_brute_force(cosine):
     all_scores = encode(model.user_tower, users) @ encode(model.item_tower, items).T  # (12, 20)
     exclude = np.zeros((3, 20), dtype=bool)
     exclude[1, [2, 5]] = True
-    top = recommend(model, users, items, [4, 7, 0], k=5, exclude=exclude)
+    top, scores = recommend(model, users, items, [4, 7, 0], k=5, exclude=exclude)
+    assert np.array_equal(top < 0, np.isneginf(scores))
     brute = np.where(exclude, -np.inf, all_scores[[4, 7, 0]])
     np.testing.assert_array_equal(top, np.argsort(-brute, axis=1, kind="stable")[:, :5])
 
@@ -213,6 +214,11 @@ def test_quantile_buckets_are_monotone_and_balanced():
     order = np.argsort(values)
     assert (np.diff(codes[order]) >= 0).all()
     np.testing.assert_array_equal(np.bincount(codes), [250, 250, 250, 250])
+    for data, n_buckets in [(values, 4), (values, 7), (np.round(values, 1), 6)]:
+        codes, n = quantile_buckets(data, n_buckets)  # the same buckets as pandas.qcut
+        expected = pd.qcut(data, n_buckets, labels=False, duplicates="drop")
+        np.testing.assert_array_equal(codes, expected)
+        assert n == expected.max() + 1
     codes, n = quantile_buckets(np.r_[np.zeros(8), 1.0, 2.0], 5)  # tied quantiles merge
     assert n < 5 and (codes[:8] == 0).all() and (codes[8:] > 0).all() and codes.max() < n
     codes, n = quantile_buckets(np.full(6, 3.0), 4)
@@ -246,7 +252,7 @@ def test_world_features_use_only_the_given_logs(tiny_world):
 
 def test_movielens_features_match_the_tables():
     from course.datasets import movielens_100k
-    from course.recall.movielens_protocol import split_matrices
+    from course.evaluation.movielens import split_matrices
     movielens = movielens_100k()
     train_matrix, _, user_ids, item_ids = split_matrices(movielens.ratings)
     users, items = movielens_features(movielens, user_ids, item_ids, train_matrix)
@@ -298,6 +304,6 @@ def test_training_recovers_a_planted_low_rank_truth(objective, log_q):
                            sampler=make_negative_sampler(item_counts, alpha=0.75, seed=0),
                            log_q=log_sampling_probability(item_counts) if log_q else None)
     train(model, loss_fn, (user_ids, item_ids), epochs=15, batch_size=250, learning_rate=0.03, seed=0)
-    learned = recall_at_k(recommend(model, users, items, np.arange(n_users), k), relevant, k)
+    learned = recall_at_k(recommend(model, users, items, np.arange(n_users), k)[0], relevant, k)
     # The low-rank model generalises across users: it beats memorising one's own clicks.
     assert learned > max(0.5, counts_recall + 0.03), (learned, counts_recall)

@@ -5,7 +5,9 @@ import pytest
 import scipy.sparse as sp
 
 from course.datasets import MovieLens
-from course.recall.two_tower_movielens import movielens_two_tower
+from course.evaluation.movielens_two_tower import movielens_two_tower
+
+pytestmark = pytest.mark.slow  # trains two-tower models
 
 
 def planted_movielens(n_users=120, n_items=60, per_user=8, seed=0):

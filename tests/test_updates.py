@@ -4,11 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from course.recall.two_tower import TwoTowerConfig, TwoTowerModel
-from course.recall.two_tower_features import TowerFeatures, id_features
-from course.recall.two_tower_losses import make_loss_fn
-from course.recall.updates import (embedding_parameter_names, full_plus_incremental, full_update,
-                                   id_embedding_rows, incremental_update, time_ordered)
+from course.recall.two_tower import (embedding_parameter_names, full_plus_incremental, full_update,
+                                     id_embedding_rows, id_features, incremental_update,
+                                     make_loss_fn, time_ordered, TowerFeatures, TwoTowerConfig,
+                                     TwoTowerModel)
 
 
 def tiny_model(seed=0):

@@ -1,13 +1,13 @@
-"""UserCF (course.recall.usercf) against set/loop brute-force twins and the popularity property."""
+"""UserCF (course.recall.cf.usercf) against set/loop brute-force twins and the popularity property."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
+from course._checks import NotFittedError
 
-from course.recall import UserCF, user_similarity
+from course.recall.cf import UserCF, user_similarity
 
 SEEDS = range(5)
 
@@ -71,7 +71,7 @@ def test_popular_items_count_less():
 def test_recommend_matches_brute_force(seed, exclude_seen):
     R = random_matrix(seed)
     k, n = 4, 5
-    got = UserCF(n_neighbours=k).fit(R).recommend(np.arange(R.shape[0]), n, exclude_seen=exclude_seen)
+    got = UserCF(n_neighbours=k).fit(R).recommend(np.arange(R.shape[0]), n, exclude=R if exclude_seen else None)[0]
     for u in range(R.shape[0]):
         scores = naive_scores(R, R, k, u, exclude_seen)
         best = sorted((s for s in scores.values() if s > 0), reverse=True)[:n]
@@ -101,7 +101,7 @@ def test_neighbour_matrix_keeps_k_per_row():
 
 def test_validation():
     with pytest.raises(NotFittedError, match="fit"):
-        UserCF().recommend([0], n=3)
+        UserCF().recommend([0], k=3)
     with pytest.raises(ValueError, match=">= 1"):
         UserCF(n_neighbours=0).fit(np.eye(3))
     with pytest.raises(ValueError, match="negative"):
@@ -110,8 +110,8 @@ def test_validation():
         UserCF().fit(np.eye(3), recent_weights=np.eye(4))
     model = UserCF().fit(np.eye(3))
     with pytest.raises(ValueError, match="lie in"):
-        model.recommend([5], n=3)
+        model.recommend([5], k=3)
     with pytest.raises(ValueError, match="1-D"):
-        model.recommend([[0]], n=3)
+        model.recommend([[0]], k=3)
     with pytest.raises(ValueError, match=">= 1"):
-        model.recommend([0], n=0)
+        model.recommend([0], k=0)

@@ -4,8 +4,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
-from course.recall.vector_index import (ExactIndex, IVFIndex, exact_top_k, kmeans,
-                                        recall_at_k_vs_exact)
+from course.recall.ann import ExactIndex, IVFIndex, exact_top_k, kmeans, recall_at_k_vs_exact
 
 
 def brute_force_top_k(queries, items, k, metric="inner_product", exclude=None):

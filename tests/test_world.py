@@ -60,6 +60,7 @@ def test_tampered_file_fails_checksum(tiny_world, tmp_path):
         W.load("tiny", directory=path)
 
 
+@pytest.mark.slow
 def test_shipped_small_world_equals_regeneration(small_world):
     assert_worlds_equal(small_world, W.generate("small"))
 
@@ -259,6 +260,7 @@ def test_splits(small_world):
     assert len(history) + len(held) == len(clicks)
 
 
+@pytest.mark.slow
 def test_exposure_motivates_authors_to_post(small_world):
     """Creator motivation: authors whose notes are shown more post more (WORLD.md)."""
     env_base, env_boost = small_world.environment(seed=4), small_world.environment(seed=4)
@@ -289,11 +291,10 @@ def test_small_circles_fool_itemcf_but_not_swing(small_world):
     """The signal budget's circle item: ItemCF's most similar pairs are spurious circle
     pairs (notes from unrelated categories bound only by a social group); Swing's are not."""
     import scipy.sparse as sp
-    from course.recall import ItemCF, Swing
+    from course.recall.cf import ItemCF, Swing
 
     clicks = small_world.impressions.query("click == 1")
-    matrix = sp.csr_matrix((np.ones(len(clicks)), (clicks.user_id, clicks.item_id)),
-                           shape=(len(small_world.users), len(small_world.items)))
+    matrix = W.interaction_matrix(clicks, len(small_world.users), len(small_world.items))
     matrix.data[:] = 1.0
     circle = small_world.item_truth["circle_id"].to_numpy()
     shares = {}

@@ -7,8 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from course import world as W
-from course.recall import ItemCF, top_n_per_row
-from course.recall.cf_index import remove_seen
+from course.recall.cf import ItemCF, top_n_per_row
+from course.recall.cf.top_n import remove_seen
 from course.world.balance import (gini, interest_balance, mean_pairwise_jaccard, platform_rates,
                                   served_ctr, servable_items, variance_shares)
 

@@ -29,28 +29,18 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from course._arrays import splitmix64
+
 __all__ = ["assign_bucket", "Layer", "ExperimentPlatform"]
 
-# SplitMix64 (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA
-# 2014; finaliser constants from Stafford's "Mix13"): the golden-ratio increment, then two
-# xor-shift-multiply rounds. Each round is a bijection of uint64, so distinct ids never collide
-# before the final `% n_buckets`.
-_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_MIX_MULTIPLIERS = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+# Ids are hashed with SplitMix64 (course._arrays.splitmix64): a bijection of uint64, so distinct
+# ids never collide before the final `% n_buckets`.
 
 
 def _salt_key(salt: str) -> np.uint64:
     """A 64-bit key from the salt: blake2b is stable across processes and machines."""
     digest = hashlib.blake2b(salt.encode("utf-8"), digest_size=8).digest()
     return np.uint64(int.from_bytes(digest, "little"))
-
-
-def _splitmix64(values: np.ndarray) -> np.ndarray:
-    """SplitMix64 output function over a uint64 array (wrap-around arithmetic is intended)."""
-    z = values + _GOLDEN_GAMMA
-    z = (z ^ (z >> np.uint64(30))) * _MIX_MULTIPLIERS[0]
-    z = (z ^ (z >> np.uint64(27))) * _MIX_MULTIPLIERS[1]
-    return z ^ (z >> np.uint64(31))
 
 
 def assign_bucket(user_ids, n_buckets: int, salt: str) -> np.ndarray:
@@ -96,7 +86,7 @@ def assign_bucket(user_ids, n_buckets: int, salt: str) -> np.ndarray:
     if ids.dtype.kind == "i" and (ids < 0).any():
         raise ValueError("user_ids must be non-negative")
     with np.errstate(over="ignore"):
-        hashed = _splitmix64(ids.astype(np.uint64) ^ _salt_key(salt))
+        hashed = splitmix64(ids.astype(np.uint64) ^ _salt_key(salt))
     return (hashed % np.uint64(n_buckets)).astype(np.int64)
 
 

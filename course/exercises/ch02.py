@@ -63,7 +63,7 @@ def usercf_last5_recall(log, R, eval_users, top_unblocked, recall_vs_truth, n_ne
     """Recall@k against the oracle of UserCF with recent weights from each user's last 5 notes."""
     import scipy.sparse as sp
 
-    from course.recall import UserCF, user_to_last_items
+    from course.recall.cf import UserCF, user_to_last_items
 
     n_users = R.shape[0]
     items, weights = user_to_last_items(log, n_last, n_users=n_users)

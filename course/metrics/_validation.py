@@ -11,6 +11,8 @@ from itertools import chain, islice, repeat
 import numpy as np
 import pandas as pd
 
+from course import _checks
+
 
 def as_1d_numeric(values, name: str) -> np.ndarray:
     """Return ``values`` as a non-empty, finite, 1-D float array (TypeError / ValueError otherwise)."""
@@ -56,12 +58,8 @@ def check_same_length(**arrays) -> None:
 
 
 def check_positive_int(value, name: str = "k") -> int:
-    """Return ``value`` as an int >= 1 (TypeError if not an integer, ValueError if < 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
+    """Return ``value`` as an int >= 1: :func:`course._checks.check_positive_int`, named ``k`` by default."""
+    return _checks.check_positive_int(value, name)
 
 
 def flatten_lists(lists, name: str, k: int | None = None, return_positions: bool = False):

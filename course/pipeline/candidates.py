@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from course._checks import check_positive_int
+
 __all__ = ["RequestContext", "Candidates", "top_k_per_user"]
 
 
@@ -109,8 +111,7 @@ def top_k_per_user(user_ids, scores, k: int) -> np.ndarray:
     >>> top_k_per_user(np.array([7, 7, 7, 3]), np.array([0.1, 0.9, 0.5, 0.2]), k=2).tolist()
     [3, 1, 2]
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    k = check_positive_int(k, "k")
     user_ids, scores = np.asarray(user_ids), np.asarray(scores, dtype=float)
     if user_ids.shape != scores.shape or user_ids.ndim != 1:
         raise ValueError(f"user_ids and scores must be 1-d of equal length, got "

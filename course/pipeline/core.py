@@ -2,7 +2,7 @@
 
 召回 → 粗排 → 精排 → 重排 (recall → pre-ranking → ranking → reranking): each stage sees fewer
 candidates and may spend more time on each. This module holds the plumbing that every chapter
-shares; :mod:`course.pipeline.stages` holds chapter 1's simple stages.
+shares; :mod:`course.pipeline.baseline` holds chapter 1's simple stages.
 
 Contracts (what a chapter implements to plug a model in):
 
@@ -25,11 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# The data contract, re-exported here because chapters import it from this module.
+from course._checks import check_positive_int
 from course.pipeline.candidates import Candidates, RequestContext, top_k_per_user
 
-__all__ = ["Candidates", "RequestContext", "Pipeline", "PipelineResult", "ScoreStage", "TopK",
-           "top_k_per_user", "as_policy"]
+__all__ = ["Pipeline", "PipelineResult", "ScoreStage", "TopK", "as_policy"]
 
 
 class ScoreStage:
@@ -78,9 +77,7 @@ class TopK:
     """
 
     def __init__(self, k: int = 10, score_name: str = "score"):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be an int >= 1, got {k!r}")
-        self.k, self.score_name = int(k), score_name
+        self.k, self.score_name = check_positive_int(k, "k"), score_name
 
     def __call__(self, candidates: Candidates, context: RequestContext) -> Candidates:
         if self.score_name not in candidates.scores:

@@ -1,6 +1,13 @@
-"""Recall (召回): the first stage of the funnel, chapter 2 of the course."""
-from course.recall.cf_index import item_to_items, score_from_index, top_n_per_row, user_to_last_items
-from course.recall.itemcf import ItemCF, cosine_item_similarity
-from course.recall.swing import Swing, swing_similarity
-from course.recall.usercf import UserCF, user_similarity
-from course.recall.movielens_protocol import evaluate_top_k, popularity_recommend, split_matrices, stratified_split
+"""Recall (召回): the first stage of the funnel, chapter 2 of the course.
+
+One subpackage per notebook:
+
+- :mod:`course.recall.cf`: collaborative filtering (ItemCF, Swing, UserCF, the n·k index), 02a;
+- :mod:`course.recall.two_tower`: the two-tower model, its losses, features, negatives and
+  updates, 02b and 02c;
+- :mod:`course.recall.ann`: vector search (exact, IVF) and deep retrieval, 02c;
+- :mod:`course.recall.channels`: author, geo, same-city and cache channels, Bloom and exposure
+  filters, 02d.
+
+Nothing is imported here, so ``import course.recall.cf`` does not load torch.
+"""

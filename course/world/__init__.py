@@ -24,3 +24,6 @@ __all__ += ["oracle_policy", "random_policy"]
 from course.world.balance import interest_balance, platform_rates, served_ctr  # noqa: E402
 
 __all__ += ["interest_balance", "platform_rates", "served_ctr"]
+from course.world.matrices import interaction_matrix  # noqa: E402
+
+__all__ += ["interaction_matrix"]
