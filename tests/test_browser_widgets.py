@@ -10,7 +10,7 @@ Two cases:
 
 * ``harness``: a tiny notebook written here (``interact(f, x=(0, 10))``), so a failure can be
   told apart: harness broken (JupyterLab, kernel, widgets, browser) or chapter broken.
-* ``01_overview``: a copy of ``notebooks/01_overview.ipynb``, whose ``interact`` sliders (traffic
+* ``01b_ab_testing``: a copy of ``notebooks/01b_ab_testing.ipynb``, whose ``interact`` sliders (traffic
   share, test length) change the printed confidence-interval width and power.
 
 The browser is Debian's ``chromium`` (``bash tools/install_browser.sh``), launched through
@@ -46,7 +46,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-CHAPTER_NOTEBOOK = REPO_ROOT / "notebooks" / "01_overview.ipynb"
+CHAPTER_NOTEBOOK = REPO_ROOT / "notebooks" / "01b_ab_testing.ipynb"
 
 pytestmark = pytest.mark.slow  # a real browser: minutes; `make test-fast` skips it
 
@@ -167,7 +167,7 @@ def append_sentinel(path: Path) -> None:
 CASES = {
     # case id: (how to write the notebook, screenshot name, seconds allowed for "Run All")
     "harness": (write_harness_notebook, "browser_widgets_harness.png", 60),
-    "01_overview": (copy_chapter_notebook, "browser_widgets.png", 150),
+    "01b_ab_testing": (copy_chapter_notebook, "browser_widgets.png", 150),
 }
 
 
@@ -456,7 +456,7 @@ def test_slider_changes_printed_output(case, browser, jupyter_server):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     write_notebook, screenshot_name, run_all_timeout_s = CASES[case]
-    if case == "01_overview" and not CHAPTER_NOTEBOOK.exists():
+    if case == "01b_ab_testing" and not CHAPTER_NOTEBOOK.exists():
         pytest.skip(f"{CHAPTER_NOTEBOOK.relative_to(REPO_ROOT)} does not exist yet")
     base_url, token, root, log_path = jupyter_server
     notebook_path = root / "notebooks" / f"{case}.ipynb"

@@ -14,21 +14,41 @@ from course.recall.two_tower import (exposed_unclicked_pool, hard_negative_pool,
 def test_popularity_probabilities_follow_the_power_law(alpha):
     clicks = np.array([0, 1, 2, 5, 40, 100])
     expected = np.array([c ** alpha for c in clicks], dtype=float)  # 0 ** 0 == 1 in Python too
-    np.testing.assert_allclose(popularity_probabilities(clicks, alpha), expected / expected.sum())
+    np.testing.assert_allclose(popularity_probabilities(clicks, alpha, smoothing=0), expected / expected.sum())
+    smoothed = np.array([(c + 1) ** alpha for c in clicks], dtype=float)
+    np.testing.assert_allclose(popularity_probabilities(clicks, alpha), smoothed / smoothed.sum())
+
+
+def test_smoothing_zero_gives_the_bare_power_law_exactly():
+    clicks = np.array([0, 3, 1, 0, 250, 7])
+    bare = clicks.astype(float) ** 0.75
+    np.testing.assert_array_equal(popularity_probabilities(clicks, 0.75, smoothing=0), bare / bare.sum())
+
+
+@pytest.mark.parametrize("smoothing", [1.0, 0.5])
+def test_smoothing_gives_never_clicked_items_a_positive_probability(smoothing):
+    clicks = np.array([0, 3, 0, 0, 250, 7])
+    probabilities = popularity_probabilities(clicks, 0.75, smoothing)
+    assert (probabilities > 0).all()
+    assert probabilities[0] == probabilities[2] == probabilities[3] < probabilities[1]
+    draws = popularity_negatives(20_000, clicks, 0.75, rng=0, smoothing=smoothing)
+    assert set(np.unique(draws).tolist()) == set(range(clicks.size))
+    assert popularity_probabilities(clicks, 0.75, smoothing=0)[clicks == 0].sum() == 0.0
 
 
 def test_alpha_zero_is_uniform_and_alpha_one_is_proportional():
     clicks = np.array([3, 0, 7])
     np.testing.assert_allclose(popularity_probabilities(clicks, 0.0), np.full(3, 1 / 3))
-    np.testing.assert_allclose(popularity_probabilities(clicks, 1.0), clicks / clicks.sum())
+    np.testing.assert_allclose(popularity_probabilities(clicks, 1.0, smoothing=0), clicks / clicks.sum())
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 1.0])
 @pytest.mark.parametrize("alpha", [0.0, 0.75, 1.0])
-def test_popularity_sampler_matches_clicks_to_the_alpha_by_chi_square(alpha):
+def test_popularity_sampler_matches_clicks_to_the_alpha_by_chi_square(alpha, smoothing):
     clicks = np.array([1, 4, 9, 30, 0, 120, 7, 60])
-    draws = popularity_negatives(200_000, clicks, alpha, rng=np.random.default_rng(1))
+    draws = popularity_negatives(200_000, clicks, alpha, rng=np.random.default_rng(1), smoothing=smoothing)
     observed = np.bincount(draws, minlength=clicks.size)
-    expected = popularity_probabilities(clicks, alpha) * draws.size
+    expected = popularity_probabilities(clicks, alpha, smoothing) * draws.size
     support = expected > 0
     assert observed[~support].sum() == 0  # items with zero probability are never drawn
     result = stats.chisquare(observed[support], expected[support])
@@ -46,9 +66,10 @@ def test_popularity_sampler_is_reproducible_and_shaped():
 
 @pytest.mark.parametrize("bad, message", [
     (dict(item_clicks=[-1, 2]), "non-negative"),
-    (dict(item_clicks=[0, 0]), "all click counts are zero"),
+    (dict(item_clicks=[0, 0], smoothing=0), "all click counts are zero"),
     (dict(item_clicks=[[1, 2]]), "1-D"),
     (dict(item_clicks=[1, 2], alpha=-0.5), "alpha"),
+    (dict(item_clicks=[1, 2], smoothing=-1.0), "smoothing"),
 ])
 def test_popularity_probabilities_reject_bad_input(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -147,11 +168,11 @@ def test_make_negative_sampler_mixes_and_replays():
     clicks = np.array([10, 10, 0, 0])
     pool = sp.csr_matrix(np.array([[0, 0, 1, 0], [0, 0, 0, 1]]))
     users = np.array([0, 1] * 500)
-    negatives = make_negative_sampler(clicks, 1.0, pool, hard_share=0.25, seed=7)(users, 4)
+    negatives = make_negative_sampler(clicks, 1.0, pool, hard_share=0.25, seed=7, smoothing=0)(users, 4)
     hard = negatives >= 2  # only the pools hold items 2 and 3
     assert abs(hard.mean() - 0.25) < 0.03
     assert (negatives[users == 0][hard[users == 0]] == 2).all()
-    again = make_negative_sampler(clicks, 1.0, pool, hard_share=0.25, seed=7)(users, 4)
+    again = make_negative_sampler(clicks, 1.0, pool, hard_share=0.25, seed=7, smoothing=0)(users, 4)
     np.testing.assert_array_equal(negatives, again)
     with pytest.raises(ValueError, match="needs a hard_pool"):
         make_negative_sampler(clicks, hard_share=0.5)

@@ -218,3 +218,21 @@ def test_itemcf_beats_popularity_on_the_small_world(small_world):
     assert ours > popular, f"recall vs oracle@50: ItemCF {ours:.4f}, popularity {popular:.4f}"
     assert table.loc["random", "recall_vs_oracle"] < popular
     assert table.loc["oracle", "recall_vs_oracle"] == 1.0
+
+
+def test_channel_lists_matches_a_naive_loop():
+    from course.recall.yardstick import channel_lists
+
+    rng = np.random.default_rng(0)
+    pairs = [(u, i) for u in (9, 2, 4) for i in rng.permutation(30)[:rng.integers(0, 12)]]
+    pairs += [(7, 1)]                                        # a user nobody asked for: ignored
+    users, items = (np.array(column) for column in zip(*pairs))
+    channel = lambda user_ids, context: (users, items)
+    user_ids = np.array([4, 2, 9, 5])                        # not sorted; user 5 gets nothing
+    exclude = sp.csr_matrix(rng.random((4, 30)) < 0.3)
+    for k in (1, 5, 20):
+        got = channel_lists(channel, None, exclude)(user_ids, k)
+        for row, user in enumerate(user_ids):
+            naive = [i for u, i in pairs if u == user and not exclude[row, i]][:k]
+            assert got[row].tolist() == naive + [-1] * (k - len(naive))
+    assert channel_lists(channel, None)(user_ids, 3)[2].tolist() == [i for u, i in pairs if u == 9][:3]

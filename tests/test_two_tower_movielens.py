@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from course.datasets import MovieLens
-from course.evaluation.movielens_two_tower import movielens_two_tower
+from course.evaluation.movielens_two_tower import movielens_two_tower, validation_grid, validation_split
 
 pytestmark = pytest.mark.slow  # trains two-tower models
 
@@ -63,3 +63,40 @@ def test_errors(planted):
         movielens_two_tower(data, temperature=-1.0)
     with pytest.raises(ValueError, match="expected"):
         movielens_two_tower(data, epochs=1)(train[:10], 5)
+
+
+def test_validation_split_is_disjoint_sized_by_user_and_deterministic():
+    rng = np.random.default_rng(3)
+    train = sp.random(50, 80, density=0.2, format="lil", random_state=4, data_rvs=lambda n: rng.integers(1, 6, n))
+    train[7] = 0                                           # a user without ratings
+    train[8] = 0
+    train[8, 5] = 4                                        # a user with a single rating keeps it
+    train = train.tocsr()
+    train.eliminate_zeros()
+    fit, valid = validation_split(train, ratio=0.25, seed=1)
+    assert fit.multiply(valid).nnz == 0                    # disjoint
+    assert abs(fit + valid - train).max() == 0             # together: train, values included
+    counts = np.diff(train.indptr)
+    expected = np.minimum(np.round(0.25 * counts), np.maximum(counts - 1, 0))
+    np.testing.assert_array_equal(np.diff(valid.indptr), expected)
+    assert valid[8].nnz == 0 and fit[8, 5] == 4
+    again_fit, again_valid = validation_split(train, ratio=0.25, seed=1)
+    assert (again_valid != valid).nnz == 0 and (again_fit != fit).nnz == 0
+    other_fit, other_valid = validation_split(train, ratio=0.25, seed=2)
+    assert (other_valid != valid).nnz > 0
+    with pytest.raises(ValueError, match="ratio"):
+        validation_split(train, ratio=1.0)
+
+
+def test_validation_grid_scores_every_setting_and_epoch_without_the_test_split(planted):
+    data, train = planted
+    table = validation_grid(data, train, [{"temperature": 0.1}, {"temperature": 0.5}], epochs=3,
+                            batch_size=64, embedding_dim=8, output_dim=8)
+    assert table.shape == (6, 3)
+    assert table["epochs"].tolist() == [1, 2, 3] * 2 and table["temperature"].tolist() == [0.1] * 3 + [0.5] * 3
+    assert table["valid nDCG@10"].between(0, 1).all()
+    again = validation_grid(data, train, [{"temperature": 0.1}], epochs=3, batch_size=64, embedding_dim=8,
+                            output_dim=8)
+    np.testing.assert_array_equal(again["valid nDCG@10"], table["valid nDCG@10"][:3])
+    with pytest.raises(ValueError, match="temperature"):
+        validation_grid(data, train, [{"temperature": -1.0}], epochs=1)

@@ -4,7 +4,7 @@ Usage (from the repository root)::
 
     python tools/execute_notebooks.py notebooks                      # all, sorted by path
     python tools/execute_notebooks.py notebooks --only 02_recall     # names containing 02_recall
-    python tools/execute_notebooks.py notebooks/01_overview.ipynb --timeout 1200
+    python tools/execute_notebooks.py notebooks/01b_ab_testing.ipynb --timeout 1200
 
 What it does, and why:
 

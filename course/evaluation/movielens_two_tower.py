@@ -10,28 +10,79 @@ the package so that the notebook and ``benchmarks/bench_cf.py`` run the very sam
 print the same row.
 
 Every rating in the train split is a positive (the protocol counts every held-out rating as
-relevant, whatever its value). The settings are the notebook's; they were chosen by looking at
-the test split, since the protocol has no validation split: the row is an illustration of what
-the model can reach, not a tuned-on-validation result.
+relevant, whatever its value).
+
+Model selection never looks at the test split. The protocol has no validation split, so
+:func:`validation_split` carves one out of train (per user, seeded), and
+:func:`validation_grid` trains each candidate setting on the rest of train and scores it on
+validation after every epoch (nDCG@10). Notebook ``02b`` picks the best (setting, epochs) there,
+retrains it on the full train split and scores the test split once; the defaults of
+:func:`movielens_two_tower` are that choice, so ``benchmarks/bench_cf.py`` prints the same row.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from course.recall.two_tower.model import TwoTowerConfig, TwoTowerModel, recommend
+from course.evaluation.movielens import evaluate_top_k
 from course.recall.two_tower.features import movielens_features
 from course.recall.two_tower.losses import log_sampling_probability, make_loss_fn
+from course.recall.two_tower.model import TwoTowerConfig, TwoTowerModel, recommend
 from course.training import train
 
-__all__ = ["movielens_two_tower"]
+__all__ = ["movielens_two_tower", "validation_split", "validation_grid"]
 
 
-def movielens_two_tower(movielens=None, *, log_q_correction: bool = True, epochs: int = 5,
-                        embedding_dim: int = 32, output_dim: int = 64, temperature: float = 0.2,
+def validation_split(train_matrix, ratio: float = 0.2, seed: int = 0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Hold out ``round(ratio · n_u)`` random ratings of each user (at least one kept) as validation.
+
+    Parameters
+    ----------
+    train_matrix : sparse matrix of shape (n_users, n_items)
+        The train split; its stored entries are the ratings.
+    ratio : float in (0, 1)
+    seed : int
+        Seeds the one random key per rating that orders each user's ratings.
+
+    Returns
+    -------
+    fit, valid : scipy.sparse.csr_matrix of shape (n_users, n_items)
+        Disjoint, with ``fit + valid == train_matrix`` (values carried over).
+
+    Examples
+    --------
+    >>> fit, valid = validation_split(sp.csr_matrix(np.ones((2, 5))), ratio=0.4, seed=0)
+    >>> np.diff(fit.indptr).tolist(), np.diff(valid.indptr).tolist()
+    ([3, 3], [2, 2])
+    """
+    if not 0 < ratio < 1:
+        raise ValueError(f"ratio must be in (0, 1), got {ratio!r}")
+    train = sp.csr_matrix(train_matrix, copy=True)
+    train.sum_duplicates()
+    train.sort_indices()
+    counts = np.diff(train.indptr)  # (n_users,) ratings per user
+    rows = np.repeat(np.arange(train.shape[0]), counts)  # (nnz,) the user of each rating
+    keys = np.random.default_rng(seed).random(train.nnz)  # (nnz,)
+    order = np.lexsort((keys, rows))  # each user's ratings, in random order
+    rank = np.empty(train.nnz, dtype=np.int64)
+    rank[order] = np.arange(train.nnz) - train.indptr[rows[order]]  # 0-based rank within the user
+    n_valid = np.minimum(np.round(ratio * counts).astype(np.int64), np.maximum(counts - 1, 0))
+    held_out = rank < n_valid[rows]  # (nnz,)
+    valid, fit = train.copy(), train.copy()
+    valid.data = np.where(held_out, train.data, 0)
+    fit.data = np.where(held_out, 0, train.data)
+    for part in (valid, fit):
+        part.eliminate_zeros()
+    return fit, valid
+
+
+def movielens_two_tower(movielens=None, *, log_q_correction: bool = True, epochs: int = 3,
+                        embedding_dim: int = 32, output_dim: int = 64, temperature: float = 0.1,
                         batch_size: int = 512, learning_rate: float = 0.01,
                         seed: int = 0) -> Callable[[sp.spmatrix, int], np.ndarray]:
     """A ``recommend(train, k)`` that trains a two-tower model on ``train`` and serves top-k.
@@ -46,6 +97,8 @@ def movielens_two_tower(movielens=None, *, log_q_correction: bool = True, epochs
         Subtract log p_j (p_j ∝ item j's train count) from the in-batch logits.
     epochs, embedding_dim, output_dim, temperature, batch_size, learning_rate : see
         :class:`~course.recall.two_tower.model.TwoTowerConfig` and :func:`course.training.train`.
+        The defaults ``temperature=0.1, epochs=3`` are notebook ``02b``'s choice on the
+        validation split (:func:`validation_grid` over τ ∈ {0.1, 0.2} and 1-4 epochs).
     seed : int
         Seeds the initialisation and the batch order: two calls give the same lists.
 
@@ -70,35 +123,98 @@ def movielens_two_tower(movielens=None, *, log_q_correction: bool = True, epochs
         if not np.isfinite(value) or value <= 0:
             raise ValueError(f"{name} must be a positive number, got {value!r}")
 
+    settings = dict(log_q_correction=log_q_correction, epochs=epochs, embedding_dim=embedding_dim,
+                    output_dim=output_dim, temperature=temperature, batch_size=batch_size,
+                    learning_rate=learning_rate, seed=seed)
+
     def recommend_top_n(train_matrix, k: int) -> np.ndarray:
         data = movielens
         if data is None:
             from course.datasets import movielens_100k  # lazy: only the default needs the files
             data = movielens_100k()
-        user_ids = np.unique(data.ratings["user_id"])  # the rows and columns of the split's matrices
-        item_ids = np.unique(data.ratings["item_id"])
-        train_matrix = sp.csr_matrix(train_matrix)
-        if train_matrix.shape != (user_ids.size, item_ids.size):
-            raise ValueError(f"train has shape {train_matrix.shape}, expected {(user_ids.size, item_ids.size)}"
-                             " (the users x movies of movielens.ratings, as split_matrices builds it)")
-        rows = train_matrix.tocoo()
-        users, items = rows.row.astype(np.int64), rows.col.astype(np.int64)  # every rating is a positive
-        user_features, item_features = movielens_features(data, user_ids, item_ids, train_matrix)
-        # A private torch random stream: the caller's global state is the same before and after.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = TwoTowerModel(TwoTowerConfig(
-                user_features.cardinalities, item_features.cardinalities,
-                user_features.numeric.shape[1], item_features.numeric.shape[1],
-                embedding_dim=embedding_dim, hidden_dims=(), output_dim=output_dim, cosine=True))
-            log_q = (log_sampling_probability(np.bincount(items, minlength=item_ids.size))
-                     if log_q_correction else None)
-            loss_fn = make_loss_fn("in_batch", user_features, item_features,
-                                   temperature=temperature, log_q=log_q)
-            train(model, loss_fn, (users, items), epochs=epochs, batch_size=batch_size,
-                  learning_rate=learning_rate, seed=seed)
-        return recommend(model, user_features, item_features, np.arange(user_ids.size), k,
-                         exclude=train_matrix)[0]
+        return _fit(data, train_matrix, k, **settings)[0]
 
     recommend_top_n.__name__ = "movielens_two_tower"
     return recommend_top_n
+
+
+def _fit(data, train_matrix, k: int, *, log_q_correction, epochs, embedding_dim, output_dim,
+         temperature, batch_size, learning_rate, seed, valid_matrix=None):
+    """Train on ``train_matrix``; return (top-k lists, per-epoch validation nDCG@k or [])."""
+    user_ids = np.unique(data.ratings["user_id"])  # the rows and columns of the split's matrices
+    item_ids = np.unique(data.ratings["item_id"])
+    train_matrix = sp.csr_matrix(train_matrix)
+    if train_matrix.shape != (user_ids.size, item_ids.size):
+        raise ValueError(f"train has shape {train_matrix.shape}, expected {(user_ids.size, item_ids.size)}"
+                         " (the users x movies of movielens.ratings, as split_matrices builds it)")
+    rows = train_matrix.tocoo()
+    users, items = rows.row.astype(np.int64), rows.col.astype(np.int64)  # every rating is a positive
+    user_features, item_features = movielens_features(data, user_ids, item_ids, train_matrix)
+    all_users = np.arange(user_ids.size)
+    valid_data, metric = None, None
+    if valid_matrix is not None:  # score the held-out ratings after every epoch
+        valid = sp.csr_matrix(valid_matrix).tocoo()
+        valid_data = (valid.row.astype(np.int64), valid.col.astype(np.int64))
+        metric = lambda model, _: evaluate_top_k(
+            recommend(model, user_features, item_features, all_users, k, exclude=train_matrix)[0],
+            valid_matrix, k)[f"ndcg@{k}"]
+    # A private torch random stream: the caller's global state is the same before and after.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = TwoTowerModel(TwoTowerConfig(
+            user_features.cardinalities, item_features.cardinalities,
+            user_features.numeric.shape[1], item_features.numeric.shape[1],
+            embedding_dim=embedding_dim, hidden_dims=(), output_dim=output_dim, cosine=True))
+        log_q = (log_sampling_probability(np.bincount(items, minlength=item_ids.size))
+                 if log_q_correction else None)
+        loss_fn = make_loss_fn("in_batch", user_features, item_features,
+                               temperature=temperature, log_q=log_q)
+        history = train(model, loss_fn, (users, items), valid_data, epochs=epochs,
+                        batch_size=batch_size, learning_rate=learning_rate, metric=metric,
+                        restore_best=False, seed=seed)
+    top = recommend(model, user_features, item_features, all_users, k, exclude=train_matrix)[0]
+    return top, history.valid_metric
+
+
+def validation_grid(movielens, train_matrix, grid, *, epochs: int, ratio: float = 0.2,
+                    split_seed: int = 0, k: int = 10, **fixed) -> pd.DataFrame:
+    """Validation nDCG@k of every setting of ``grid`` after each epoch; test is never touched.
+
+    Each setting trains on :func:`validation_split`'s fit part (features and logQ counted on it
+    alone) and is scored, after each of ``epochs`` epochs, on the held-out part with the fit
+    ratings excluded, as the protocol does for test. One run per setting gives every epoch
+    count, because the validation scoring draws no random numbers.
+
+    Parameters
+    ----------
+    movielens : course.datasets.MovieLens
+    train_matrix : sparse matrix of shape (n_users, n_items)
+        The protocol's train split (:func:`~course.evaluation.movielens.split_matrices`).
+    grid : sequence of dict
+        Settings of :func:`movielens_two_tower` to compare, e.g. ``[{"temperature": 0.1}, ...]``.
+    epochs : int
+        Largest epoch count tried.
+    ratio, split_seed : see :func:`validation_split`.
+    k : int
+    **fixed
+        Settings shared by every run (e.g. ``embedding_dim=32``).
+
+    Returns
+    -------
+    DataFrame with the grid's columns, ``epochs`` (1-based) and ``valid nDCG@k``, one row per
+    (setting, epoch count), in grid order.
+    """
+    fit_matrix, valid_matrix = validation_split(train_matrix, ratio, split_seed)
+    rows = []
+    for setting in grid:
+        settings = {**_DEFAULTS, **fixed, **setting, "epochs": epochs}
+        movielens_two_tower(movielens, **settings)  # checks the settings
+        _, scores = _fit(movielens, fit_matrix, k, valid_matrix=valid_matrix, **settings)
+        rows += [{**setting, "epochs": epoch + 1, f"valid nDCG@{k}": score}
+                 for epoch, score in enumerate(scores)]
+    return pd.DataFrame(rows)
+
+
+_DEFAULTS = {name: parameter.default for name, parameter
+             in inspect.signature(movielens_two_tower).parameters.items()
+             if parameter.kind is inspect.Parameter.KEYWORD_ONLY}

@@ -132,8 +132,8 @@ def check(exercise_id: str, value: Any, *, verbose: bool = True, **data: Any) ->
 
     Examples
     --------
-    >>> check("01.3", ...)
-    ✏️ 01.3: not attempted yet (the answer is still empty). Write your solution, then run this cell again.
+    >>> check("01a.2", ...)
+    ✏️ 01a.2: not attempted yet (the answer is still empty). Write your solution, then run this cell again.
     CheckResult(not attempted, 0/1)
     """
     exercise = get_exercise(exercise_id)

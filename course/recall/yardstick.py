@@ -35,7 +35,7 @@ from course.metrics import (catalogue_coverage, hit_matrix, hit_rate_at_k, intra
 from course.metrics._validation import check_positive_int
 from course.seed import as_generator
 
-__all__ = ["RecallYardstick", "compare", "merge_with_quotas", "BASELINES"]
+__all__ = ["RecallYardstick", "compare", "merge_with_quotas", "channel_lists", "BASELINES"]
 
 BASELINES = ("popularity", "random", "oracle")
 HEAD_SHARE = 0.2      # the popular head: the top 20 % of servable notes by clicks before the day
@@ -321,6 +321,42 @@ def merge_with_quotas(lists: dict, quotas: dict, k: int) -> np.ndarray:
     rows, cols = np.nonzero(keep)                                               # row-major: in order
     out[rows, np.cumsum(keep, axis=1)[rows, cols] - 1] = items[rows, cols]
     return out
+
+
+def channel_lists(channel, context, exclude=None):
+    """Adapt a pipeline channel to the yardstick: ``recommend(user_ids, k) -> (U, k)``.
+
+    A pipeline channel (``course.recall.channels``, chapter 1's ``PopularRecall``...) maps
+    ``(user_ids, context)`` to flat ``(users, items)`` pairs, each user's pairs in the channel's
+    order. The returned ``recommend`` keeps, for row u, the first k items the channel gave
+    ``user_ids[u]``, skipping the pairs set in ``exclude`` (a (U, n_items) sparse or bool
+    matrix whose row u is ``user_ids[u]``, e.g. ``yardstick.exclude``, as the pipeline's
+    filters would), and pads with -1.
+
+    Examples
+    --------
+    >>> toy = lambda users, context: (np.array([5, 5, 5, 3]), np.array([7, 8, 9, 4]))
+    >>> channel_lists(toy, context=None)(np.array([3, 5]), k=2).tolist()
+    [[4, -1], [7, 8]]
+    """
+    def recommend(user_ids, k):
+        k = check_positive_int(k, "k")
+        user_ids = np.asarray(user_ids)
+        users, items = (np.asarray(a, dtype=np.int64) for a in channel(user_ids, context))
+        by_id = np.argsort(user_ids, kind="stable")
+        slot = np.minimum(np.searchsorted(user_ids[by_id], users), len(user_ids) - 1)
+        row = by_id[slot]                                              # row of each pair's user
+        keep = user_ids[row] == users
+        if exclude is not None:
+            keep &= ~np.asarray(exclude[row, items], dtype=bool).ravel()
+        row, items = row[keep], items[keep]
+        order = np.argsort(row, kind="stable")                         # group by row, keep the order
+        row, items = row[order], items[order]
+        rank = np.arange(len(row)) - np.searchsorted(row, row)         # position within its row
+        out = np.full((len(user_ids), k), -1, dtype=np.int64)
+        out[row[rank < k], rank[rank < k]] = items[rank < k]
+        return out
+    return recommend
 
 
 def _top_allowed(scores, exclude, k: int) -> np.ndarray:

@@ -7,7 +7,9 @@ The note (Part 2, section 3) sorts the (user, item) pairs a recall model may tre
   uniform draw would make negatives mostly cold items and the model would just learn
   "popular = good". Sample instead with probability ∝ clicks^α, α ≈ 0.75 (the exponent of
   word2vec's negative sampling, Mikolov et al. 2013): popular items appear more often as
-  negatives, but less than linearly. :func:`popularity_negatives`.
+  negatives, but less than linearly. :func:`popularity_negatives`. The counts are smoothed,
+  ∝ (clicks + 1)^α by default: the note samples from *all* items, and ∝ clicks^α would never
+  draw an item without clicks (on the course's world almost half of the notes).
 * **hard negatives** (困难负样本): items that were recalled but cut by ranking (被排序淘汰):
   the user is somewhat interested, so they are hard to tell from positives. Here: the items
   a cheap first-pass recall ranks between ``start`` and ``stop`` for the user, minus the
@@ -45,8 +47,8 @@ def _check_share(name: str, value) -> float:
     return float(value)
 
 
-def popularity_probabilities(item_clicks, alpha: float = 0.75) -> np.ndarray:
-    """Sampling probability of each item as an easy negative: ``p_j = c_j^α / Σ_k c_k^α``.
+def popularity_probabilities(item_clicks, alpha: float = 0.75, smoothing: float = 1.0) -> np.ndarray:
+    """Sampling probability of each item as an easy negative: ``p_j ∝ (c_j + s)^α``.
 
     Parameters
     ----------
@@ -54,8 +56,12 @@ def popularity_probabilities(item_clicks, alpha: float = 0.75) -> np.ndarray:
         Non-negative click counts ``c_j`` (from the training logs only).
     alpha : float >= 0
         0 gives the uniform distribution over all items (``0^0 = 1``); 1 follows popularity
-        exactly; the note's default 0.75 is in between. For ``alpha > 0`` items without clicks
-        are never drawn (add 1 to the counts to change that).
+        exactly; the note's default 0.75 is in between.
+    smoothing : float >= 0
+        ``s``, added to every count before the power. With ``s = 0`` (the bare formula
+        ``c_j^α``) and ``alpha > 0``, items without clicks are never drawn, although the note
+        samples easy negatives from all items. The default ``s = 1`` (add-one smoothing) gives
+        them the weight of an item clicked once and barely moves the others' probabilities.
 
     Returns
     -------
@@ -64,8 +70,10 @@ def popularity_probabilities(item_clicks, alpha: float = 0.75) -> np.ndarray:
 
     Examples
     --------
-    >>> popularity_probabilities([1, 16, 0], alpha=0.75).round(3).tolist()  # 1 : 8 : 0
+    >>> popularity_probabilities([1, 16, 0], alpha=0.75, smoothing=0).round(3).tolist()  # 1 : 8 : 0
     [0.111, 0.889, 0.0]
+    >>> popularity_probabilities([1, 16, 0], alpha=0.75).round(3).tolist()  # 2^.75 : 17^.75 : 1
+    [0.152, 0.757, 0.09]
     >>> popularity_probabilities([1, 16, 0], alpha=0).round(3).tolist()
     [0.333, 0.333, 0.333]
     """
@@ -76,15 +84,17 @@ def popularity_probabilities(item_clicks, alpha: float = 0.75) -> np.ndarray:
         raise ValueError("item_clicks must be finite and non-negative")
     if not isinstance(alpha, numbers.Real) or not 0 <= alpha < np.inf:
         raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
-    weights = clicks ** alpha  # (n_items,)
+    if not isinstance(smoothing, numbers.Real) or not 0 <= smoothing < np.inf:
+        raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing!r}")
+    weights = (clicks + smoothing) ** alpha  # (n_items,)
     total = weights.sum()
     if total <= 0:
         raise ValueError("no item has a positive sampling weight: all click counts are zero")
     return weights / total
 
 
-def popularity_negatives(n, item_clicks, alpha: float = 0.75, rng=0) -> np.ndarray:
-    """Draw easy negatives (简单负样本): item ids with probability ∝ clicks^α.
+def popularity_negatives(n, item_clicks, alpha: float = 0.75, rng=0, smoothing: float = 1.0) -> np.ndarray:
+    """Draw easy negatives (简单负样本): item ids with probability ∝ (clicks + smoothing)^α.
 
     Inverse-CDF sampling: one ``searchsorted`` of uniform draws into the cumulative
     probabilities, ``O(n_items + size · log n_items)``.
@@ -96,6 +106,8 @@ def popularity_negatives(n, item_clicks, alpha: float = 0.75, rng=0) -> np.ndarr
     item_clicks : array-like of shape (n_items,)
     alpha : float >= 0
     rng : numpy.random.Generator or int seed
+    smoothing : float >= 0
+        See :func:`popularity_probabilities`.
 
     Returns
     -------
@@ -105,10 +117,12 @@ def popularity_negatives(n, item_clicks, alpha: float = 0.75, rng=0) -> np.ndarr
     --------
     >>> popularity_negatives((2, 3), [0, 5, 0, 1], alpha=1.0, rng=0).shape
     (2, 3)
-    >>> set(popularity_negatives(1000, [0, 5, 0, 1], rng=0).tolist())  # zero clicks: never drawn
+    >>> set(popularity_negatives(1000, [0, 5, 0, 1], rng=0, smoothing=0).tolist())  # never drawn
     {1, 3}
+    >>> set(popularity_negatives(1000, [0, 5, 0, 1], rng=0).tolist())  # smoothed: every item
+    {0, 1, 2, 3}
     """
-    return _draw(_cumulative(popularity_probabilities(item_clicks, alpha)), n, as_generator(rng))
+    return _draw(_cumulative(popularity_probabilities(item_clicks, alpha, smoothing)), n, as_generator(rng))
 
 
 def _cumulative(probabilities: np.ndarray) -> np.ndarray:
@@ -291,7 +305,7 @@ def mix_negatives(easy, hard, hard_share: float, rng=0) -> np.ndarray:
 
 
 def make_negative_sampler(item_clicks, alpha: float = 0.75, hard_pool=None, hard_share: float = 0.0,
-                          seed: int = 0) -> Callable[[np.ndarray, int], np.ndarray]:
+                          seed: int = 0, smoothing: float = 1.0) -> Callable[[np.ndarray, int], np.ndarray]:
     """A ``sampler(user_ids, n) -> (batch, n)`` of easy negatives mixed with pool negatives.
 
     The returned function owns one ``Generator(seed)``, so a fresh sampler replays the same
@@ -300,22 +314,24 @@ def make_negative_sampler(item_clicks, alpha: float = 0.75, hard_pool=None, hard
     Parameters
     ----------
     item_clicks : array-like of shape (n_items,)
-        Click counts for the easy negatives (∝ clicks^α).
+        Click counts for the easy negatives (∝ (clicks + smoothing)^α).
     alpha : float >= 0
     hard_pool : scipy.sparse matrix of shape (n_users, n_items) or None
         Hard negatives (or, for the wrong-choice experiment, exposed-but-unclicked items).
     hard_share : float in [0, 1]
         Probability that a slot is drawn from ``hard_pool``; must be 0 without a pool.
     seed : int
+    smoothing : float >= 0
+        See :func:`popularity_probabilities`.
 
     Examples
     --------
-    >>> sampler = make_negative_sampler([3, 0, 1], alpha=1.0, seed=0)
+    >>> sampler = make_negative_sampler([3, 0, 1], alpha=1.0, seed=0, smoothing=0)
     >>> negatives = sampler(np.array([0, 1]), 5)
     >>> negatives.shape, set(negatives.ravel().tolist()) <= {0, 2}
     ((2, 5), True)
     """
-    probabilities = popularity_probabilities(item_clicks, alpha)  # validates early
+    probabilities = popularity_probabilities(item_clicks, alpha, smoothing)  # validates early
     share = _check_share("hard_share", hard_share)
     if hard_pool is None and share > 0:
         raise ValueError("hard_share > 0 needs a hard_pool")
