@@ -171,3 +171,32 @@ def test_errors():
         IVFIndex().search(queries, 1)
     with pytest.raises(ValueError, match="same shape"):
         recall_at_k_vs_exact(np.ones((2, 3)), np.ones((2, 2)))
+
+
+def test_ivf_train_size_fits_on_a_sample_and_assigns_every_item():
+    rng = np.random.default_rng(3)
+    items = rng.normal(size=(2000, 6))
+    ivf = IVFIndex(n_lists=16, n_probe=16, train_size=400, seed=0).fit(items)
+    assert ivf.list_offsets_[-1] == 2000 and sorted(ivf.list_items_) == list(range(2000))
+    # every item sits in the list of its nearest centroid (squared L2, as k-means assigns)
+    labels = np.repeat(np.arange(16), np.diff(ivf.list_offsets_))
+    distances = ((items[ivf.list_items_, None, :] - ivf.centroids_[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+    queries = rng.normal(size=(5, 6))  # all lists probed: still exact
+    np.testing.assert_array_equal(ivf.search(queries, 7)[0], exact_top_k(queries, items, 7)[0])
+    with pytest.raises(ValueError, match="train_size"):
+        IVFIndex(n_lists=16, train_size=8).fit(items)
+
+
+def test_ivf_work_counts_the_probed_lists():
+    rng = np.random.default_rng(4)
+    items, queries = rng.normal(size=(500, 4)), rng.normal(size=(20, 4))
+    ivf = IVFIndex(n_lists=10, seed=0).fit(items)
+    sizes = np.diff(ivf.list_offsets_)
+    work = ivf.work(queries, k=3, n_probe=2)
+    probes = np.argsort(-(queries @ ivf.centroids_.T), axis=1)[:, :2]  # the brute-force twin
+    assert work["items_scanned"] == pytest.approx(sizes[probes].sum(1).mean())
+    assert work["candidates_merged"] == pytest.approx(np.minimum(sizes[probes], 3).sum(1).mean())
+    assert work["multiply_adds"] == pytest.approx((10 + work["items_scanned"]) * 4)
+    assert work["exact_multiply_adds"] == 500 * 4
+    assert ivf.work(queries, k=3, n_probe=10)["items_scanned"] == 500

@@ -135,6 +135,21 @@ def best_mean_recall(update_recall):
     return float(max(sum(recalls) / len(recalls) for recalls in update_recall.values()))
 
 
+def _cost_case(rng: np.random.Generator) -> dict:
+    n_lists = int(rng.integers(1, 300))
+    return dict(n_items=int(rng.integers(n_lists, 2_000_000)), dim=int(rng.integers(1, 129)),
+                n_lists=n_lists, n_probe=int(rng.integers(1, n_lists + 1)))
+
+
+@register("02c.3", "function", make_case=_cost_case,
+          hint="the centroids cost n_lists * dim; each probed list holds n_items / n_lists items of dim")
+def ivf_multiply_adds(n_items, dim, n_lists, n_probe):
+    """IVF's multiply-adds per query when every list holds n_items / n_lists items."""
+    centroids = n_lists * dim
+    scanned = sum(n_items / n_lists for _ in range(n_probe)) * dim   # one probed list at a time
+    return centroids + scanned
+
+
 # --------------------------------------------------------------------------- 02d
 def _hash_case(rng: np.random.Generator) -> dict:
     return dict(n_bits=int(rng.integers(8, 20_000)), n_items=int(rng.integers(1, 3_000)))

@@ -143,6 +143,10 @@ class IVFIndex:
         Seeds k-means.
     max_iter : int, default 20
         k-means rounds.
+    train_size : int, optional
+        Fit k-means on a random sample of this many vectors, then assign every vector to its
+        nearest centroid (faiss trains on a sample too: centroids need a few dozen points per
+        list, not the whole catalogue). Default: k-means on every vector.
 
     Attributes
     ----------
@@ -165,19 +169,27 @@ class IVFIndex:
     """
 
     def __init__(self, n_lists: int = 64, n_probe: int = 8, metric: str = "inner_product",
-                 seed: int = 0, max_iter: int = 20):
+                 seed: int = 0, max_iter: int = 20, train_size: int | None = None):
         self.n_lists = n_lists
         self.n_probe = n_probe
         self.metric = metric
         self.seed = seed
         self.max_iter = max_iter
+        self.train_size = train_size
 
     def fit(self, item_vectors) -> "IVFIndex":
         _check_metric(self.metric)
         item_vectors = _as_matrix(item_vectors, "item_vectors")
         if self.metric == "cosine":
             item_vectors = _normalise_rows(item_vectors)
-        self.centroids_, labels = kmeans(item_vectors, self.n_lists, self.max_iter, self.seed)
+        if self.train_size is None or self.train_size >= len(item_vectors):
+            self.centroids_, labels = kmeans(item_vectors, self.n_lists, self.max_iter, self.seed)
+        else:
+            if check_positive_int(self.train_size, "train_size") < self.n_lists:
+                raise ValueError(f"train_size must be >= n_lists={self.n_lists}, got {self.train_size}")
+            sample = np.random.default_rng(self.seed).choice(len(item_vectors), self.train_size, replace=False)
+            self.centroids_, _ = kmeans(item_vectors[sample], self.n_lists, self.max_iter, self.seed)
+            labels = _squared_distances_argmin(item_vectors, self.centroids_)[0]
         self.list_items_ = np.argsort(labels, kind="stable").astype(np.int64)
         self.list_offsets_ = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=self.n_lists))])
         self.list_vectors_ = item_vectors[self.list_items_]
@@ -227,6 +239,40 @@ class IVFIndex:
                                       None if exclude is None else exclude[start:start + chunk_size])
                    for start in range(0, len(queries), chunk_size)]
         return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+    def work(self, queries, k: int, n_probe: int | None = None) -> dict[str, float]:
+        """What one search costs, counted (deterministic, unlike a timing), mean per query.
+
+        Exact search does ``n_items * dim`` multiply-adds per query, as one BLAS product. IVF
+        does ``n_lists * dim`` to score the centroids, then ``scanned * dim`` on the items of the
+        probed lists (scattered over ``n_probe`` smaller products), and merges up to
+        ``n_probe * k`` candidates (each list's own top ``k``) into the answer.
+
+        Returns
+        -------
+        dict
+            ``lists_scored`` (= n_lists), ``items_scanned``, ``candidates_merged``,
+            ``multiply_adds`` (IVF), ``exact_multiply_adds`` (``n_items * dim``).
+
+        Examples
+        --------
+        >>> ivf = IVFIndex(n_lists=4, n_probe=4).fit(np.random.default_rng(0).normal(size=(100, 3)))
+        >>> work = ivf.work(np.ones((2, 3)), k=5)
+        >>> work["items_scanned"], work["multiply_adds"], work["exact_multiply_adds"]
+        (100.0, 312.0, 300)
+        """
+        check_is_fitted(self, "centroids_")
+        queries = _as_matrix(queries, "queries")
+        n_probe = min(check_positive_int(self.n_probe if n_probe is None else n_probe, "n_probe"), self.n_lists)
+        sizes = np.diff(self.list_offsets_)
+        centroid_scores = queries @ self.centroids_.T  # (n_queries, n_lists)
+        probes = np.argpartition(centroid_scores, self.n_lists - n_probe, axis=1)[:, self.n_lists - n_probe:]
+        scanned = sizes[probes].sum(axis=1).mean()
+        dim = self.centroids_.shape[1]
+        return {"lists_scored": self.n_lists, "items_scanned": float(scanned),
+                "candidates_merged": float(np.minimum(sizes[probes], k).sum(axis=1).mean()),
+                "multiply_adds": float((self.n_lists + scanned) * dim),
+                "exact_multiply_adds": len(self.list_items_) * dim}
 
     def _search_chunk(self, queries: np.ndarray, k: int, n_probe: int,
                       exclude=None) -> tuple[np.ndarray, np.ndarray]:
