@@ -185,8 +185,7 @@ class IVFIndex:
         if self.train_size is None or self.train_size >= len(item_vectors):
             self.centroids_, labels = kmeans(item_vectors, self.n_lists, self.max_iter, self.seed)
         else:
-            if check_positive_int(self.train_size, "train_size") < self.n_lists:
-                raise ValueError(f"train_size must be >= n_lists={self.n_lists}, got {self.train_size}")
+            check_int(self.train_size, "train_size", minimum=self.n_lists)   # k-means needs n_lists points
             sample = np.random.default_rng(self.seed).choice(len(item_vectors), self.train_size, replace=False)
             self.centroids_, _ = kmeans(item_vectors[sample], self.n_lists, self.max_iter, self.seed)
             labels = _squared_distances_argmin(item_vectors, self.centroids_)[0]
