@@ -1,0 +1,28 @@
+"""Ranking (精排): chapter 3 of the course, notebooks 03a… (multi-task models, calibration, fusion, watch time).
+
+The notebooks to be: 03a multi-task ranking (shared bottom, down-sampling and calibration),
+03b MMoE and PLE, 03c score fusion, 03d video (watch time, completion), 03e features and
+pre-ranking (粗排). Modules:
+
+- :mod:`course.ranking.calibration`: negative down-sampling and the correction
+  ``α·p / (1 - p + α·p)``;
+- :mod:`course.ranking.fusion`: the lectures' five score-fusion formulas;
+- :mod:`course.ranking.watch_time`: watch time as ``y = t/(1+t)`` with cross-entropy,
+  predicted as ``exp(z)``; YouTube's weighted logistic regression for comparison.
+
+Examples
+--------
+>>> from course.ranking import calibrate_downsampled, linear_fusion
+>>> calibrate_downsampled(0.5, alpha=1.0)
+0.5
+"""
+from course.ranking.calibration import calibrate_downsampled, downsample_negatives
+from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicative_fusion,
+                                   rank_fusion, video_fusion)
+from course.ranking.watch_time import (predict_watch_time, watch_time_loss, watch_time_targets,
+                                       weighted_logistic_loss, weighted_logistic_odds)
+
+__all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
+           "multiplicative_fusion", "video_fusion", "rank_fusion", "ecommerce_fusion",
+           "watch_time_targets", "watch_time_loss", "predict_watch_time",
+           "weighted_logistic_loss", "weighted_logistic_odds"]
