@@ -7,6 +7,8 @@ pre-ranking (粗排). Modules:
 - :mod:`course.ranking.calibration`: negative down-sampling and the correction
   ``α·p / (1 - p + α·p)``;
 - :mod:`course.ranking.fusion`: the lectures' five score-fusion formulas;
+- :mod:`course.ranking.multitask`: the shared-bottom multi-task model and the loss whose
+  post-click tasks count only on clicked rows;
 - :mod:`course.ranking.watch_time`: watch time as ``y = t/(1+t)`` with cross-entropy,
   predicted as ``exp(z)``; YouTube's weighted logistic regression for comparison.
 
@@ -19,10 +21,12 @@ Examples
 from course.ranking.calibration import calibrate_downsampled, downsample_negatives
 from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicative_fusion,
                                    rank_fusion, video_fusion)
+from course.ranking.multitask import SharedBottom, masked_multitask_loss
 from course.ranking.watch_time import (predict_watch_time, watch_time_loss, watch_time_targets,
                                        weighted_logistic_loss, weighted_logistic_odds)
 
 __all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
            "multiplicative_fusion", "video_fusion", "rank_fusion", "ecommerce_fusion",
            "watch_time_targets", "watch_time_loss", "predict_watch_time",
-           "weighted_logistic_loss", "weighted_logistic_odds"]
+           "weighted_logistic_loss", "weighted_logistic_odds", "SharedBottom",
+           "masked_multitask_loss"]
