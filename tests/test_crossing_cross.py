@@ -53,6 +53,16 @@ def test_v1_layer_equals_its_formula():
     np.testing.assert_allclose(layer(*as_torch(x0, x)).detach().numpy(), expected, rtol=1e-12)
 
 
+def test_v1_layer_is_the_v2_layer_with_w_equal_one_w_transpose_and_no_bias():
+    torch.manual_seed(7)
+    v1, v2 = CrossLayerV1(4).double(), CrossLayer(4).double()
+    with torch.no_grad():
+        v2.w.weight.copy_(torch.ones(4, 1, dtype=torch.float64) * v1.w[None, :])  # W = 1 wᵀ
+        v2.w.bias.zero_()  # V1's b is added outside the product; with b = 0 both agree
+    x0, x = as_torch(*random_inputs(seed=7))
+    torch.testing.assert_close(v1(x0, x), v2(x0, x))
+
+
 def test_network_chains_layers_on_the_same_x0():
     torch.manual_seed(3)
     net = CrossNetwork(3, n_layers=3, rank=2).double()

@@ -1,7 +1,7 @@
 """One cross layer learns the DCN-V2 / TFRS synthetic polynomial and puts its weight on x2·x3.
 
 The data are drawn as in the TensorFlow Recommenders tutorial "Deep & Cross Network (DCN)"
-(and the DCN-V2 paper, Wang et al., WWW 2021, arXiv 2008.13535, section 5): x1 = country
+(and the Keras example "Wide, Deep and Cross networks" after it): x1 = country
 (200 values), x2 = bananas (24), x3 = cookbooks (6), each scaled to [0, 1), and
 
     y = 0.1 x1 + 0.4 x2 + 0.7 x3 + 0.1 x1 x2 + 3.1 x2 x3 + 0.1 x3².

@@ -16,14 +16,14 @@ def test_gate_lies_in_zero_two_and_equals_two_sigmoid_of_the_mlp():
     by_hand = 2 / (1 + torch.exp(-(torch.relu(user @ first.weight.T + first.bias) @ last.weight.T + last.bias)))
     torch.testing.assert_close(g, by_hand)
     hidden = torch.randn(200, 6, dtype=torch.float64)
-    torch.testing.assert_close(gate(user, hidden), hidden * by_hand)
+    torch.testing.assert_close(gate(hidden, user), hidden * by_hand)
 
 
 def test_a_zero_gate_network_is_the_identity():
     gate = LHUCGate(3, 4, gate_hidden_dims=())
     torch.nn.init.zeros_(gate.mlp[0].weight), torch.nn.init.zeros_(gate.mlp[0].bias)
     hidden = torch.randn(5, 4)
-    torch.testing.assert_close(gate(torch.randn(5, 3), hidden), hidden)  # 2 sigmoid(0) = 1
+    torch.testing.assert_close(gate(hidden, torch.randn(5, 3)), hidden)  # 2 sigmoid(0) = 1
 
 
 def gradient_of_user(stop_gradient, personal_dim=0):
@@ -71,17 +71,19 @@ def test_tower_equals_the_layer_by_layer_formula():
 def test_errors():
     gate = LHUCGate(4, 3)
     with pytest.raises(ValueError, match=r"4 features .*got shape \(2, 5\)"):
-        gate(torch.zeros(2, 5), torch.zeros(2, 3))
+        gate(torch.zeros(2, 3), torch.zeros(2, 5))
     with pytest.raises(ValueError, match=r"3 units .*got shape \(2, 2\)"):
-        gate(torch.zeros(2, 4), torch.zeros(2, 2))
+        gate(torch.zeros(2, 2), torch.zeros(2, 4))
     with pytest.raises(ValueError, match="same batch size"):
-        gate(torch.zeros(2, 4), torch.zeros(3, 3))
+        gate(torch.zeros(3, 3), torch.zeros(2, 4))
     with pytest.raises(ValueError, match="personal_dim=0"):
-        gate(torch.zeros(2, 4), torch.zeros(2, 3), torch.zeros(2, 1))
+        gate(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 1))
     with pytest.raises(ValueError, match="personal inputs of width 2, got None"):
-        LHUCGate(4, 3, personal_dim=2)(torch.zeros(2, 4), torch.zeros(2, 3))
+        LHUCGate(4, 3, personal_dim=2)(torch.zeros(2, 3), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="user and personal must have the same batch size"):
+        LHUCGate(4, 3, personal_dim=2)(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(3, 2))
     with pytest.raises(TypeError, match="torch.Tensor"):
-        gate([[0.0] * 4], torch.zeros(1, 3))
+        gate(torch.zeros(1, 3), [[0.0] * 4])
     with pytest.raises(TypeError, match="stop_gradient must be a bool"):
         LHUCGate(4, 3, stop_gradient=1)
     with pytest.raises(ValueError, match="hidden_dim"):

@@ -12,10 +12,10 @@ in three forms, from fewest to most parameters:
 
 * ``"field_all"``: one W shared by all pairs, D² parameters;
 * ``"field_each"``: one W_i per first field i of a pair, ``p_ij = (v_i W_i) ⊙ v_j``. The paper
-  counts F·D², but with i < j the last field is never first, so only F−1 matrices are used
-  and created here: (F−1)·D²;
-* ``"field_interaction"``: one W_ij per pair, F(F−1)/2·D² (Wang Shusen's lecture: too many
-  for all pairs in production, which cross only chosen fields).
+  gives every field one (F·D²), but with i < j the last field is never first, so its matrix
+  would get no gradient: only F−1 are created here, (F−1)·D²;
+* ``"field_interaction"``: one W_ij per pair, F(F−1)/2·D² (Wang Shusen's lecture: that is
+  too many to cross every pair, so in practice only chosen field pairs are crossed).
 
 Pairs come in the order of ``itertools.combinations(range(F), 2)``: (0,1), (0,2), …, (1,2), ….
 """

@@ -3,16 +3,18 @@
 A cross layer (交叉层) multiplies the input ``x0`` element-wise with a linear map of the
 current layer and adds a skip connection (DCN-V2: Wang, Shivanna, Cheng, Jain, Lin, Hong and
 Chi, "DCN V2: Improved Deep & Cross Network and Practical Lessons for Web-scale Learning to
-Rank Systems", WWW 2021, arXiv 2008.13535, eq. 1)::
+Rank Systems", WWW 2021, arXiv 2008.13535)::
 
     x_{l+1} = x0 ⊙ (W_l x_l + b_l) + x_l                  W_l: (d, d)
 
 Each layer raises the polynomial degree in ``x0`` by one: l layers give every cross term
-up to degree l + 1 (with the biases, all lower degrees too). The low-rank form (DCN-V2,
-section 3.3) writes ``W = U Vᵀ`` with U, V of shape (d, r): 2dr parameters instead of d².
+up to degree l + 1 (with the biases, all lower degrees too). The low-rank form (DCN-V2's
+cost-effective variant, one expert of its mixture) writes ``W = U Vᵀ`` with U, V of shape
+(d, r): 2dr parameters instead of d².
 The first DCN (Wang, Fu, Fu and Wang, "Deep & Cross Network for Ad Click Predictions",
 ADKDD 2017, arXiv 1708.05123) had a rank-one layer, ``x_{l+1} = x0 (x_lᵀ w_l) + b_l + x_l``
-(:class:`CrossLayerV1`): every output is x0 times one scalar, so its crossing is far weaker.
+(:class:`CrossLayerV1`): its update is x0 times one scalar per row, so its crossing is far
+weaker (it is the V2 layer with the rank-one ``W = 1 wᵀ``, the bias moved outside the product).
 
 A DCN combines a cross network with a deep MLP, either stacked (the MLP reads the cross
 network's output) or in parallel (both read x0, their outputs are concatenated).
@@ -73,11 +75,11 @@ class CrossLayer(nn.Module):
 
 
 class CrossLayerV1(nn.Module):
-    """One DCN-V1 cross layer: ``x0 (xᵀ w) + b + x`` (Wang et al., ADKDD 2017, eq. 3).
+    """One DCN-V1 cross layer: ``x0 (xᵀ w) + b + x`` (Wang et al., ADKDD 2017).
 
     ``w`` and ``b`` are d-vectors: 2d parameters. The update ``x0 (xᵀ w)`` is x0 times one
-    scalar per row, so every layer's output stays in the span of x0 and x (the DCN-V2 paper,
-    section 3.2, reads it as a rank-one ``W = 1 wᵀ`` applied differently).
+    scalar per row: ``x0 ⊙ (1 wᵀ x)``, the V2 layer with ``W = 1 wᵀ`` (rank one) and the bias
+    added after the product instead of inside it.
 
     Examples
     --------
@@ -147,7 +149,7 @@ class DCN(nn.Module):
     """A cross network and a deep MLP, stacked or parallel, then a linear head: logits (B,).
 
     ``structure="stacked"``: ``logit = h(MLP(Cross(x0)))``; ``"parallel"``:
-    ``logit = h([Cross(x0), MLP(x0)])`` (DCN-V2, Figure 1). ``x0`` is the concatenation of the
+    ``logit = h([Cross(x0), MLP(x0)])``, the two structures of the DCN-V2 paper. ``x0`` is the concatenation of the
     feature embeddings and numeric features, built outside the model.
 
     Parameters

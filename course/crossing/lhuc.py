@@ -52,7 +52,7 @@ class LHUCGate(nn.Module):
     Examples
     --------
     >>> gate = LHUCGate(user_dim=4, hidden_dim=3)
-    >>> out = gate(torch.ones(2, 4), torch.ones(2, 3))
+    >>> out = gate(torch.ones(2, 3), torch.ones(2, 4))  # hidden (B, m), user (B, user_dim)
     >>> tuple(out.shape), bool(((out > 0) & (out < 2)).all())
     ((2, 3), True)
     """
@@ -83,20 +83,24 @@ class LHUCGate(nn.Module):
                 raise ValueError(f"this gate takes personal inputs of width {self.personal_dim}, got None")
             check_tensor(personal, "personal", 2)
             check_width(personal, "personal", 1, self.personal_dim, "features")
+            if len(personal) != len(user):
+                raise ValueError(f"user and personal must have the same batch size, got user "
+                                 f"{tuple(user.shape)} and personal {tuple(personal.shape)}")
             inputs = torch.cat([inputs, personal], dim=1)  # (B, user_dim + personal_dim)
         elif personal is not None:
             raise ValueError(f"this gate has personal_dim=0, got personal of shape {tuple(personal.shape)}")
         return 2 * torch.sigmoid(self.mlp(inputs))  # (B, m)
 
-    def forward(self, user: torch.Tensor, hidden: torch.Tensor,
+    def forward(self, hidden: torch.Tensor, user: torch.Tensor,
                 personal: torch.Tensor | None = None) -> torch.Tensor:
         """``hidden ⊙ gate(user, personal)``: hidden of shape (B, m), returns (B, m)."""
         check_tensor(hidden, "hidden", 2)
         check_width(hidden, "hidden", 1, self.hidden_dim, "units")
-        if len(hidden) != len(user):
+        gate = self.gate(user, personal)  # (B, m)
+        if len(hidden) != len(gate):
             raise ValueError(f"user and hidden must have the same batch size, got user "
                              f"{tuple(user.shape)} and hidden {tuple(hidden.shape)}")
-        return hidden * self.gate(user, personal)
+        return hidden * gate
 
 
 class LHUCTower(nn.Module):
@@ -139,5 +143,5 @@ class LHUCTower(nn.Module):
         check_width(item, "item", 1, self.item_dim, "features")
         hidden = item
         for layer, gate in zip(self.layers, self.gates):
-            hidden = gate(user, torch.relu(layer(hidden)), personal)  # (B, h_l)
+            hidden = gate(torch.relu(layer(hidden)), user, personal)  # (B, h_l)
         return hidden

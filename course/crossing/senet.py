@@ -10,7 +10,8 @@ Bilinear Feature Interaction for Click-Through Rate Prediction", RecSys 2019, ar
     V'  = a ⊙ V      (V'[f] = a_f V[f])        re-weight every field
 
 σ1 is ReLU. σ2 is a sigmoid in Hu et al. and in Wang Shusen's lecture (weights in (0, 1)),
-a ReLU in FiBiNET (weights in [0, ∞), able to amplify); ``activation`` chooses. No biases,
+a ReLU in common FiBiNET implementations such as DeepCTR's (weights in [0, ∞), able to
+amplify a field); ``activation`` chooses. No biases,
 as both papers write it: 2·F·⌊F/r⌋ parameters. Fields must share the width D here (the
 lecture also allows fields of different widths, as the squeeze is a per-field mean).
 """
@@ -35,7 +36,8 @@ class SENet(nn.Module):
     reduction_ratio : int
         r: the excitation's bottleneck has ``max(1, F // r)`` units.
     activation : {"sigmoid", "relu"}
-        σ2, the last activation: "sigmoid" (Hu et al., the lecture) or "relu" (FiBiNET).
+        σ2, the last activation: "sigmoid" (Hu et al., the lecture) or "relu" (FiBiNET's
+        implementations).
 
     Examples
     --------
