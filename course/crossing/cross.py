@@ -34,7 +34,8 @@ def _check_pair(layer: nn.Module, x0, x) -> None:
     check_tensor(x0, "x0", 2)
     check_tensor(x, "x", 2)
     if x0.shape != x.shape:
-        raise ValueError(f"x0 and x must have the same shape, got x0 {tuple(x0.shape)} and x {tuple(x.shape)}")
+        raise ValueError(f"x0 and x must have the same shape, got x0 {tuple(x0.shape)} "
+                         f"and x {tuple(x.shape)}")
     check_width(x0, "x0", 1, layer.dim, "features")
 
 
@@ -149,8 +150,8 @@ class DCN(nn.Module):
     """A cross network and a deep MLP, stacked or parallel, then a linear head: logits (B,).
 
     ``structure="stacked"``: ``logit = h(MLP(Cross(x0)))``; ``"parallel"``:
-    ``logit = h([Cross(x0), MLP(x0)])``, the two structures of the DCN-V2 paper. ``x0`` is the concatenation of the
-    feature embeddings and numeric features, built outside the model.
+    ``logit = h([Cross(x0), MLP(x0)])``, the two structures of the DCN-V2 paper. ``x0`` is the
+    concatenation of the feature embeddings and numeric features, built outside the model.
 
     Parameters
     ----------

@@ -83,7 +83,7 @@ def fm_cost(n_fields: int, embedding_dim: int) -> dict[str, int]:
 
 
 class FM(nn.Module):
-    """Factorization machine over categorical fields: ``ŷ = w0 + Σ_f w_f x_f + Σ_{f<g} <v_f, v_g> x_f x_g``.
+    """FM over categorical fields: ``ŷ = w0 + Σ_f w_f x_f + Σ_{f<g} <v_f, v_g> x_f x_g``.
 
     Input format: ``ids`` of shape (B, F), int64, column f holding field f's value in
     ``[0, cardinalities[f])`` (one active value per field: the one-hot ``x`` of the paper, only
@@ -118,7 +118,8 @@ class FM(nn.Module):
         self.linear = nn.Embedding(n_values, 1)
         nn.init.zeros_(self.linear.weight)
         self.bias = nn.Parameter(torch.zeros(()))
-        self.register_buffer("offsets", torch.tensor((0,) + cardinalities[:-1]).cumsum(0), persistent=False)
+        offsets = torch.tensor((0,) + cardinalities[:-1]).cumsum(0)
+        self.register_buffer("offsets", offsets, persistent=False)
         self.register_buffer("sizes", torch.tensor(cardinalities), persistent=False)
 
     def forward(self, ids: torch.Tensor, values: torch.Tensor | None = None) -> torch.Tensor:
@@ -127,7 +128,8 @@ class FM(nn.Module):
         check_width(ids, "ids", 1, len(self.cardinalities), "fields")
         # An out-of-range id would silently read the next field's rows of the shared table.
         if (ids < 0).any() or (ids >= self.sizes).any():
-            raise ValueError(f"ids must lie in [0, cardinality) per field, cardinalities {self.cardinalities}")
+            raise ValueError(f"ids must lie in [0, cardinality) per field, "
+                             f"cardinalities {self.cardinalities}")
         if values is None:
             values = torch.ones(ids.shape, dtype=self.embedding.weight.dtype, device=ids.device)
         check_tensor(values, "values", 2)
