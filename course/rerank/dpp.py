@@ -133,16 +133,14 @@ def dpp(rewards, similarity, k: int, theta: float, window: int | None = None, *,
     d2 = np.diag(S).copy()                       # (n,) unexplained variance given the window
     picked, taken, m = [], np.zeros(n, dtype=bool), 0
     floor = -TOLERANCE * max(1.0, float(np.abs(d2).max())) * n
+    relevance = theta * rewards
     for _ in range(k):  # greedy: each pick changes every later d_i², so the steps are sequential
-        candidates = ~taken & (d2 >= eps)
+        candidates = (d2 >= eps) & ~taken
         if rules:
             candidates &= allowed_by(rules, picked, n)
         if not candidates.any():
             break
-        if theta == 1.0:
-            scores = rewards
-        else:
-            scores = theta * rewards + (1.0 - theta) * np.log(np.where(candidates, d2, 1.0))
+        scores = relevance if theta == 1.0 else relevance + (1.0 - theta) * np.log(np.maximum(d2, eps))
         j = int(np.argmax(np.where(candidates, scores, -np.inf)))
         picked.append(j)
         taken[j] = True
@@ -153,7 +151,7 @@ def dpp(rewards, similarity, k: int, theta: float, window: int | None = None, *,
         C[m] = e
         d2 -= e * e
         m += 1
-        if (d2[~taken] < floor).any():
+        if d2.min() < floor:  # picked items sit at d² ≈ 0 (± rounding), far above the floor
             raise ValueError("similarity must be positive semi-definite for a DPP: a conditional "
                              "variance came out negative")
         if window is not None and m > window - 1:
