@@ -1,13 +1,14 @@
 """Determinantal point process (DPP, 行列式点过程) reranking: fast greedy MAP (notebook 06c).
 
-The kernel of Chen, Zhang & Zhou's "Fast greedy MAP inference for determinantal point process
-to improve recommendation diversity" (NeurIPS 2018, arXiv 1709.05135), as the lecture writes it::
+The kernel of Chen, Zhang & Zhou, "Fast greedy MAP inference for determinantal point process
+to improve recommendation diversity" (NeurIPS 2018, arXiv 1709.05135)::
 
     L = Diag(r) · S · Diag(r),    r_i = exp(α · reward_i),    α = θ / (2(1 − θ))
 
 so that ``log det L_Y = 2α Σ_{i∈Y} reward_i + log det S_Y`` (relevance plus the volume the
 items span). Greedy MAP adds ``argmax_i log det L_{Y∪{i}}``; times (1 − θ), that is the
-lecture's
+lecture's ``argmax_i θ · reward_i + (1 − θ) · log det S_{Y∪{i}}``, or, without the constant
+``log det S_Y``,
 
     argmax_{i ∉ Y}  θ · reward_i + (1 − θ) · log d_i²,     d_i² = det S_{Y∪{i}} / det S_Y
 
@@ -169,7 +170,6 @@ def _drop_oldest(V: np.ndarray, C: np.ndarray, d2: np.ndarray, m: int) -> None:
     part of c that item 0 explained, so ``d² += x²``. O(m²) for V and O(m·n) for the items.
     """
     L, b = V[1:m, 1:m].copy(), V[1:m, 0].copy()  # (m-1, m-1), (m-1,)
-    rows, extra = C[1:m].copy(), C[0].copy()     # (m-1, n), (n,)
     for i in range(m - 1):  # a loop over the window (w ≤ tens), each step vectorised over items
         radius = np.hypot(L[i, i], b[i])
         c, s = L[i, i] / radius, b[i] / radius
@@ -177,12 +177,11 @@ def _drop_oldest(V: np.ndarray, C: np.ndarray, d2: np.ndarray, m: int) -> None:
         column = L[i + 1:, i].copy()
         L[i + 1:, i] = c * column + s * b[i + 1:]
         b[i + 1:] = c * b[i + 1:] - s * column
-        row = rows[i].copy()
-        rows[i] = c * row + s * extra
-        extra = c * extra - s * row
-    d2 += extra * extra
+        # every item's pair (c₂[i], x), x starting as c₁ and kept in C's row 0: (2, n)
+        C[[i + 1, 0]] = np.array([[c, s], [-s, c]]) @ C[[i + 1, 0]]
+    d2 += C[0] * C[0]
     V[:m - 1, :m - 1], V[m - 1], V[:, m - 1] = L, 0.0, 0.0
-    C[:m - 1], C[m - 1] = rows, 0.0
+    C[:m - 1], C[m - 1] = C[1:m].copy(), 0.0
 
 
 def naive_dpp(rewards, similarity, k: int, theta: float, window: int | None = None, *, rules=(),
