@@ -109,6 +109,12 @@ def mmr(rewards, similarity, k: int, theta: float, window: int | None = None, *,
     array([0, 2, 1])
     >>> mmr(rewards, sim, k=3, theta=1.0)   # θ = 1: top-k by reward
     array([0, 1, 2])
+
+    With a rule, 0 and 1 being videos (type 1): no two videos in a row.
+
+    >>> from course.rerank import MaxConsecutive
+    >>> mmr(rewards, sim, k=3, theta=1.0, rules=[MaxConsecutive([1, 1, 0], max_run=1)])
+    array([0, 2, 1])
     """
     rewards, similarity, k, theta, window = check_rerank_inputs(rewards, similarity, k, theta, window)
     n = len(rewards)
