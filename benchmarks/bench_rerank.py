@@ -26,7 +26,6 @@ import numpy as np
 
 from benchmarks.timing import best_time, result_row
 from course.rerank import dpp, dpp_kernel, mmr, naive_dpp
-from course.rerank.mmr import mmr_scores
 
 THETA = 0.7
 
@@ -78,8 +77,7 @@ def recompute_mmr(rewards, similarity, k, theta, window=None):
     n, picked, taken = len(rewards), [], np.zeros(len(rewards), dtype=bool)
     for _ in range(k):
         S = picked if window is None else picked[-window:]
-        penalty = similarity[:, S].max(axis=1) if S else None
-        scores = mmr_scores(rewards, penalty, theta, empty=not S)
+        scores = theta * rewards - (1 - theta) * similarity[:, S].max(axis=1) if S else theta * rewards
         best = int(np.argmax(np.where(taken, -np.inf, scores)))
         picked.append(best)
         taken[best] = True

@@ -138,6 +138,8 @@ def test_lecture_style_example_by_hand():
     (lambda: OnePerWindow([0, 1], 0), ValueError, "window must be a positive int"),
     (lambda: MaxInFirst([0, 1], 1, first=0), ValueError, "first must be a positive int"),
     (lambda: MaxInFirst([0, 1], 0, first=3), ValueError, "max_count must be a positive int"),
+    (lambda: allowed_by([MaxConsecutive([0, 1], 1), "no"], [], 2), TypeError, "got a str"),
+    (lambda: allowed_by([MaxConsecutive([0, 1], 1)], [], 3), ValueError, r"shape \(3,\)"),
     (lambda: dpp(np.ones(2), np.eye(2), 2, 0.5, rules=[MaxInFirst([0, 1, 2], 1, 2)]), ValueError,
      r"MaxInFirst.types must have shape \(2,\)"),
 ])

@@ -5,8 +5,8 @@
 - :mod:`course.rerank.dpp`: the DPP kernel, fast greedy MAP (incremental Cholesky), its window.
 """
 from course.rerank.dpp import dpp, dpp_kernel, naive_dpp
-from course.rerank.mmr import mmr, mmr_scores
+from course.rerank.mmr import mmr
 from course.rerank.rules import MaxConsecutive, MaxInFirst, OnePerWindow, Rule, allowed_by
 
-__all__ = ["mmr", "mmr_scores", "dpp", "naive_dpp", "dpp_kernel", "Rule", "MaxConsecutive",
+__all__ = ["mmr", "dpp", "naive_dpp", "dpp_kernel", "Rule", "MaxConsecutive",
            "OnePerWindow", "MaxInFirst", "allowed_by"]

@@ -17,15 +17,15 @@ import numpy as np
 from course.rerank._inputs import check_rerank_inputs
 from course.rerank.rules import allowed_by, check_rules
 
-__all__ = ["mmr", "mmr_scores"]
+__all__ = ["mmr"]
 
 
-def mmr_scores(rewards, max_similarity, theta: float, empty: bool) -> np.ndarray:
+def _mmr_scores(rewards, max_similarity, theta: float, empty: bool) -> np.ndarray:
     """The criterion ``θ · reward − (1 − θ) · max_{j∈S} sim`` of every item (n,).
 
-    The one place it is computed, so that :func:`mmr` and a plain twin that recomputes
-    ``max_similarity`` give bit-identical scores and pick the same items, ties included.
-    ``empty``: S is empty and the penalty is 0.
+    The plain twins in the tests and the benchmark write the same float operations, so they
+    give bit-identical scores and pick the same items, ties included. ``empty``: S is empty
+    and the penalty is 0.
     """
     if empty or theta == 1.0:  # 0 · max would be NaN for the -inf "no item yet" maximum
         return theta * rewards
@@ -126,7 +126,7 @@ def mmr(rewards, similarity, k: int, theta: float, window: int | None = None, *,
         if not candidates.any():
             break
         max_similarity = running if window is None else running.max()
-        scores = mmr_scores(rewards, max_similarity, theta, empty=not picked)
+        scores = _mmr_scores(rewards, max_similarity, theta, empty=not picked)
         best = int(np.argmax(np.where(candidates, scores, -np.inf)))  # argmax: first of ties
         picked.append(best)
         taken[best] = True

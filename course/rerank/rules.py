@@ -133,7 +133,7 @@ def allowed_by(rules, picked, n: int) -> np.ndarray:
     array([ True,  True, False, False])
     """
     mask = np.ones(n, dtype=bool)
-    for rule in rules:
+    for rule in check_rules(rules, n):
         mask &= rule.allowed(picked)
     return mask
 
