@@ -222,6 +222,24 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
     return np.random.default_rng(int(rng))
 
 
+def check_world(world, name: str = "world"):
+    """Return ``world`` if it is a :class:`course.world.World` (anything with an ``impressions``
+    DataFrame: a loaded world or a stand-in built by a test), else raise a TypeError.
+
+    Examples
+    --------
+    >>> check_world("small")
+    Traceback (most recent call last):
+    ...
+    TypeError: world must be a course.world.World, got str
+    """
+    import pandas as pd  # local: most checks here need only numpy
+
+    if not isinstance(getattr(world, "impressions", None), pd.DataFrame):
+        raise TypeError(f"{name} must be a course.world.World, got {type(world).__name__}")
+    return world
+
+
 _KIND_NAMES = {"b": "boolean", "i": "signed integer", "u": "unsigned integer", "iu": "integer",
                "f": "floating", "iuf": "real (integer or float)", "biuf": "real (bool, integer or float)"}
 

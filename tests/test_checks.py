@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from course._checks import (check_array, check_int, check_nonnegative_int, check_positive_int,
-                            check_probability, check_real, check_rng)
+                            check_probability, check_real, check_rng, check_world)
 from course.seed import as_generator
 
 
@@ -144,6 +144,19 @@ def test_call_sites_raise_type_error_for_a_wrong_type():
         exact_top_k(np.array([["a", "b"]]), points, 2)
     with pytest.raises(ValueError, match=r"item_vectors must be a 2-D array, got shape \(6,\)"):
         exact_top_k(points, points[:, 0], 2)
+
+
+def test_check_world_is_the_one_world_check(tiny_world):
+    from course.recall.yardstick import RecallYardstick
+    from course.world.balance import interest_balance, platform_rates
+
+    assert check_world(tiny_world) is tiny_world
+    for call in (check_world, platform_rates, interest_balance,
+                 lambda world: RecallYardstick.from_world(world, day=1)):
+        with pytest.raises(TypeError, match="world must be a course.world.World, got str"):
+            call("small")
+    with pytest.raises(TypeError, match="env must be a course.world.World, got NoneType"):
+        check_world(None, "env")
 
 
 def test_more_call_sites_follow_the_rule(tiny_world):

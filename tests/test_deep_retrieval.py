@@ -69,11 +69,20 @@ def test_planted_clusters_are_retrieved():
     user_vectors, pair_users, pair_items, item_cluster, user_cluster = planted()
     model, item_paths, history = fit_deep_retrieval(user_vectors, pair_users, pair_items, n_items=40,
                                                     depth=2, width=4, seed=0)
-    retrieved = retrieve(model, user_vectors, item_paths, beam_size=2, k=10)  # (200, 10)
+    retrieved, scores = retrieve(model, user_vectors, item_paths, beam_size=2, k=10)  # (200, 10)
     relevant = item_cluster[np.clip(retrieved, 0, None)] == user_cluster[:, None]
     recall = (relevant & (retrieved >= 0)).sum() / (10 * len(user_vectors))  # 10 relevant items each
     assert recall > 0.8  # random 10 of 40 items: 0.25
     assert history[-1] >= history[0]
+    # the recall return convention: best first, -1 / -inf padding, a padded tail past n_items
+    assert retrieved.shape == scores.shape == (200, 10)
+    assert (np.diff(scores, axis=1) <= 0).all() and np.isneginf(scores[retrieved < 0]).all()
+    wide_items, wide_scores = retrieve(model, user_vectors, item_paths, beam_size=2, k=50)
+    assert wide_items.shape == (200, 50) and (wide_items[:, 40:] == -1).all()
+    assert np.isneginf(wide_scores[:, 40:]).all()
+    np.testing.assert_array_equal(wide_items[:, :10], retrieved)
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        retrieve(model, user_vectors, item_paths, beam_size=2, k=0)
 
 
 def test_reassignment_never_lowers_the_likelihood():
@@ -178,6 +187,12 @@ def test_errors():
         fit_deep_retrieval(np.zeros((2, 2)), np.array([0]), np.array([5]), n_items=3)
     with pytest.raises(ValueError, match="penalty"):
         assign_with_path_penalty(np.zeros((2, 3)), np.array([0, 1]), penalty=-1.0)
+    with pytest.raises(ValueError, match="penalty must be a finite number >= 0"):
+        penalized_objective(np.zeros((2, 3)), np.array([0, 1]), penalty=np.inf)
+    with pytest.raises(ValueError, match="power must be a finite number >= 1"):
+        assign_with_path_penalty(np.zeros((2, 3)), np.array([0, 1]), penalty=1.0, power=0.5)
+    with pytest.raises(TypeError, match="penalty"):
+        assign_with_path_penalty(np.zeros((2, 3)), np.array([0, 1]), penalty=None)
     with pytest.raises(ValueError, match="codes"):
         assign_with_path_penalty(np.zeros((2, 3)), np.array([0, 3]), penalty=1.0)
     with pytest.raises(ValueError, match="items"):

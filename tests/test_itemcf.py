@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from course._checks import NotFittedError
 
 from course.recall.cf import (cosine_item_similarity, item_to_items, ItemCF, keep_top_k_per_row,
-                              score_from_index, top_n_per_row, user_to_last_items)
+                              score_from_index, top_k_per_row, user_to_last_items)
 
 SEEDS = range(5)
 NOTE_MATRIX = np.array([[5, 3, 0, 0, 2],
@@ -226,7 +226,7 @@ def test_index_scoring_equals_brute_force_and_restricted_full_score(seed):
     S_top = ItemCF(top_k_neighbours=k).fit(R).similarity_
     full = (R_last @ S_top).toarray()
     full[R.toarray() > 0] = 0.0
-    full_items, full_scores = top_n_per_row(sp.csr_matrix(full), n)
+    full_items, full_scores = top_k_per_row(sp.csr_matrix(full), n)
     np.testing.assert_array_equal(got_items, full_items)
     np.testing.assert_allclose(got_scores[got_items >= 0], full_scores[full_items >= 0], atol=1e-12)
 
@@ -294,10 +294,10 @@ def test_top_k_excluding_matches_a_dense_loop():
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_top_n_per_row_matches_a_per_row_sort_on_rows_of_very_different_lengths(seed):
+def test_top_k_per_row_matches_a_per_row_sort_on_rows_of_very_different_lengths(seed):
     # row lengths from 0 to ~2000: the threshold step groups rows by length, and small blocks
     # force several padded tables per group
-    from course.recall.cf.top_n import _nth_largest_per_row
+    from course.recall.cf.top_n import _kth_largest_per_row
     rng = np.random.default_rng(seed)
     lengths = np.concatenate([[0, 1, 5], rng.integers(0, 40, 50), rng.integers(200, 2000, 5)])
     dense = np.zeros((lengths.size, 2500))
@@ -305,7 +305,7 @@ def test_top_n_per_row_matches_a_per_row_sort_on_rows_of_very_different_lengths(
         dense[row, rng.choice(2500, length, replace=False)] = rng.choice([0.25, 0.5, 1.0, 2.0, -1.0], length)
     matrix = sp.csr_matrix(dense)
     n = 7
-    indices, values = top_n_per_row(matrix, n)
+    indices, values = top_k_per_row(matrix, n)
     for row in range(lengths.size):
         columns = np.flatnonzero(dense[row] > 0)
         best = columns[np.lexsort((columns, -dense[row, columns]))][:n]   # score desc, column asc
@@ -314,6 +314,6 @@ def test_top_n_per_row_matches_a_per_row_sort_on_rows_of_very_different_lengths(
         np.testing.assert_array_equal(values[row, :best.size], dense[row, best])
     positive = sp.csr_matrix(np.where(dense > 0, dense, 0.0))
     rows = np.repeat(np.arange(lengths.size), np.diff(positive.indptr))
-    small_blocks = _nth_largest_per_row(rows, positive.data, lengths.size, n, block=3000)
+    small_blocks = _kth_largest_per_row(rows, positive.data, lengths.size, n, block=3000)
     expected = [np.sort(r[r > 0])[-n] if (r > 0).sum() > n else -np.inf for r in dense]
     np.testing.assert_array_equal(small_blocks, expected)

@@ -134,6 +134,12 @@ def test_small_circle_fools_itemcf_not_swing(seed):
 def test_validation():
     with pytest.raises(ValueError, match=">= 0"):
         Swing(alpha=-1.0).fit(np.eye(3))
+    with pytest.raises(ValueError, match="user_weight_beta must be a finite number >= 0"):
+        Swing(user_weight_beta=-0.5).fit(np.eye(3))
+    with pytest.raises(ValueError, match="user_weight_offset"):
+        Swing(user_weight_offset=np.nan).fit(np.eye(3))
+    with pytest.raises(TypeError, match="alpha"):
+        Swing(alpha="1").fit(np.eye(3))
     with pytest.raises(ValueError, match="negative"):
         Swing().fit(-np.eye(3))
     with pytest.raises(NotFittedError):

@@ -86,6 +86,13 @@ def test_validation_split_is_disjoint_sized_by_user_and_deterministic():
     assert (other_valid != valid).nnz > 0
     with pytest.raises(ValueError, match="ratio"):
         validation_split(train, ratio=1.0)
+    # the seed goes through check_rng: an int seed and its Generator give the same split
+    gen_fit, gen_valid = validation_split(train, ratio=0.25, seed=np.random.default_rng(1))
+    assert (gen_valid != valid).nnz == 0 and (gen_fit != fit).nnz == 0
+    with pytest.raises(ValueError, match="seed"):
+        validation_split(train, ratio=0.25, seed=-1)
+    with pytest.raises(TypeError, match="seed"):
+        validation_split(train, ratio=0.25, seed=1.5)
 
 
 def test_validation_grid_scores_every_setting_and_epoch_without_the_test_split(planted):

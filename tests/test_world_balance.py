@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from course import world as W
-from course.recall.cf import ItemCF, top_n_per_row
+from course.recall.cf import ItemCF, top_k_per_row
 from course.recall.cf.top_n import remove_seen
 from course.world.balance import (gini, interest_balance, mean_pairwise_jaccard, platform_rates,
                                   served_ctr, servable_items, variance_shares)
@@ -45,7 +45,7 @@ def recall_vs_oracle(world, n_users=400, k=50, seed=0):
                                exclude=blocked[:, servable])                       # (U, k)
 
     def recall(scores):
-        top = top_n_per_row(remove_seen(sp.csr_matrix(scores), blocked), k)[0]      # (U, k)
+        top = top_k_per_row(remove_seen(sp.csr_matrix(scores), blocked), k)[0]      # (U, k)
         return (top[:, :, None] == truth[:, None, :]).any(-1).sum(1).mean() / k
 
     popularity = np.tile(np.asarray(R.sum(axis=0)).ravel(), (n_users, 1))

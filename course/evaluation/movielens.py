@@ -156,10 +156,16 @@ def split_matrices(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
 def popularity_recommend(R, k: int, exclude_seen: bool = True) -> np.ndarray:
     """Popularity baseline (热门推荐): the items most users interacted with, seen ones removed.
 
+    It keeps ``exclude_seen`` (not ``exclude=``) and returns items only because it *is* the
+    ``recommend(train, k)`` callable of :func:`movielens_benchmark_table`, whose protocol
+    removes the train matrix's items inside the callable (as :func:`fit_and_recommend` does).
+
     Parameters
     ----------
     R : sparse matrix or array-like of shape (n_users, n_items)
     k : int
+    exclude_seen : bool, default True
+        Drop each user's own items of ``R``.
 
     Returns
     -------

@@ -29,7 +29,8 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from course._checks import check_nonnegative_int, check_positive_int, check_probability, check_real
+from course._checks import (check_nonnegative_int, check_positive_int, check_probability, check_real,
+                            check_rng)
 from course.evaluation.movielens import evaluate_top_k
 from course.recall.two_tower.features import movielens_features
 from course.recall.two_tower.losses import log_sampling_probability, make_loss_fn
@@ -47,7 +48,7 @@ def validation_split(train_matrix, ratio: float = 0.2, seed: int = 0) -> tuple[s
     train_matrix : sparse matrix of shape (n_users, n_items)
         The train split; its stored entries are the ratings.
     ratio : float in (0, 1)
-    seed : int
+    seed : int or numpy.random.Generator
         Seeds the one random key per rating that orders each user's ratings.
 
     Returns
@@ -67,7 +68,7 @@ def validation_split(train_matrix, ratio: float = 0.2, seed: int = 0) -> tuple[s
     train.sort_indices()
     counts = np.diff(train.indptr)  # (n_users,) ratings per user
     rows = np.repeat(np.arange(train.shape[0]), counts)  # (nnz,) the user of each rating
-    keys = np.random.default_rng(seed).random(train.nnz)  # (nnz,)
+    keys = check_rng(seed, "seed").random(train.nnz)  # (nnz,)
     order = np.lexsort((keys, rows))  # each user's ratings, in random order
     rank = np.empty(train.nnz, dtype=np.int64)
     rank[order] = np.arange(train.nnz) - train.indptr[rows[order]]  # 0-based rank within the user

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from course._checks import check_int, check_nonnegative_int, check_positive_int
+from course._checks import check_int, check_nonnegative_int, check_positive_int, check_world
 from course.metrics import (catalogue_coverage, hit_matrix, hit_rate_at_k, intra_list_diversity,
                             recall_at_k)
 from course.seed import as_generator
@@ -98,8 +98,7 @@ class RecallYardstick:
         seed : int
             Seeds the user sample and the ``random`` baseline.
         """
-        if not isinstance(getattr(world, "impressions", None), pd.DataFrame):
-            raise TypeError(f"world must be a course.world.World, got {type(world).__name__}")
+        check_world(world)
         day = check_int(day, "day")
         n_days = world.config.n_days
         if not 1 <= day <= n_days:

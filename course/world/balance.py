@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from course._checks import check_nonnegative_int, check_positive_int
+from course._checks import check_nonnegative_int, check_positive_int, check_world
 from course.seed import as_generator
 from course.world.oracle import sigmoid
 
@@ -97,11 +97,6 @@ def mean_pairwise_jaccard(mask: np.ndarray) -> float:
     return float((inter[upper] / union[upper]).mean())
 
 
-def _check_world(world):
-    if not isinstance(getattr(world, "impressions", None), pd.DataFrame):
-        raise TypeError(f"world must be a course.world.World, got {type(world).__name__}")
-
-
 def interest_balance(world, day: int | None = None, n_users: int = 400, k: int = 50,
                      seed: int = 0) -> InterestBalance:
     """Variance shares of the true click logit and how much one list serves everyone.
@@ -132,7 +127,7 @@ def interest_balance(world, day: int | None = None, n_users: int = 400, k: int =
     -------
     InterestBalance
     """
-    _check_world(world)
+    check_world(world)
     n_days = world.config.n_days
     day = n_days - 1 if day is None else check_nonnegative_int(day, "day")
     if day >= n_days:
@@ -202,7 +197,7 @@ def platform_rates(world) -> pd.DataFrame:
     DataFrame indexed by metric (8 rows), columns ``world`` then one per published dataset
     (``Tenrec QK-video``, ``KuaiRand-Pure``, ``Ali-CCP``; NaN where it has no figure).
     """
-    _check_world(world)
+    check_world(world)
     imp = world.impressions
     clicked = imp[imp["click"] == 1]
     rates = {"CTR": imp["click"].mean()}

@@ -232,6 +232,10 @@ class Oracle:
 
         ``exclude`` is an optional boolean (n_users, n_items) array or sparse matrix of pairs
         to skip (e.g. already-seen items); ``item_ids`` restricts the catalogue.
+
+        The truth the yardstick measures recall against, not a recommender: it returns item ids
+        only (no scores, no ``-1`` padding; ``k`` may not exceed the candidate items), so the
+        ``(items, scores)`` convention of ``recommend`` / ``search`` does not apply.
         """
         k = check_positive_int(k, "k")
         item_ids = np.arange(len(self.items["quality"])) if item_ids is None else np.asarray(item_ids)

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from course.seed import as_generator
-from course._checks import check_nonnegative_int, check_positive_int
-from course.world.balance import _check_world, servable_items, top_k_mask
+from course._checks import check_nonnegative_int, check_positive_int, check_world
+from course.world.balance import servable_items, top_k_mask
 from course.world.oracle import sigmoid
 
 __all__ = ["most_clicked", "overlap_per_user"]
@@ -46,7 +46,7 @@ def most_clicked(world, day: int | None = None, k: int = 50) -> np.ndarray:
     ndarray of shape (k,)
         Item ids.
     """
-    _check_world(world)
+    check_world(world)
     day = _check_day(world, day)
     k = check_positive_int(k, "k")
     items = servable_items(world, day)
@@ -73,7 +73,7 @@ def overlap_per_user(world, day: int | None = None, n_users: int = 400, k: int =
     DataFrame of shape (n_users, 3)
         Columns ``user_id``, ``best_list``, ``most_clicked`` (shares in [0, 1]), sorted by user.
     """
-    _check_world(world)
+    check_world(world)
     day = _check_day(world, day)
     n_users = check_positive_int(n_users, "n_users")
     if n_users > len(world.users):

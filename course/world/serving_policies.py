@@ -49,6 +49,11 @@ def gumbel_top_k(scores, k: int, temperature: float = 1.0, rng=0) -> np.ndarray:
     ``temperature = 0`` gives the exact top-k. A ``-inf`` score (an excluded column) comes
     after every finite one, so it is returned only if a row has fewer than ``k`` finite scores.
 
+    A sampler, not a recommender: it draws the world's served slates, so it returns indices only
+    (no scores, no ``-1`` padding: ``k`` may not exceed the columns) and takes the scores with
+    exclusions already applied as ``-inf`` rather than an ``exclude=`` matrix; the recommender
+    conventions of CONTRIBUTING.md ("API vocabulary") do not apply.
+
     Parameters
     ----------
     scores : array-like of shape (n_rows, n_columns)

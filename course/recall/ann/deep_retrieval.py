@@ -232,21 +232,43 @@ def reassign_items(model: PathModel, user_vectors, pair_users, pair_items, item_
     return candidates[new_codes]
 
 
-def retrieve(model: PathModel, users, item_paths, beam_size: int, k: int) -> np.ndarray:
-    """Items on the user's ``beam_size`` best paths, ranked by path probability: (n_users, k).
+def retrieve(model: PathModel, users, item_paths, beam_size: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Items on the user's ``beam_size`` best paths, ranked by path probability, best first.
 
-    Ties (items on the same path) are broken by item id; slots beyond the retrieved items
-    hold ``-1``.
+    ``score(u, i) = log p(path(i) | u)`` for the items whose path is among the beam's
+    ``beam_size`` paths; the others are not retrieved. Ties (items on the same path) go to the
+    smaller item id.
+
+    Parameters
+    ----------
+    model : PathModel
+    users : array-like of shape (n_users, user_dim)
+        User vectors.
+    item_paths : ndarray of shape (n_items, depth)
+    beam_size, k : int
+        Paths kept by :func:`beam_search`; list length, >= 1.
+
+    Returns
+    -------
+    items : ndarray of shape (n_users, k), int64
+        Best first, padded with -1 when the beam's paths hold fewer than k items.
+    scores : ndarray of shape (n_users, k), float64
+        Log-probability of each item's path, padded with -inf.
     """
+    k = check_positive_int(k, "k")
     users = torch.as_tensor(users, dtype=torch.float32)
     paths, log_probs = beam_search(model, users, beam_size)  # (U, B, D), (U, B)
     n_paths = model.width ** model.depth
     path_scores = np.full((len(users), n_paths), -np.inf)
     np.put_along_axis(path_scores, _codes(paths, model.width), log_probs, axis=1)
     item_scores = path_scores[:, _codes(np.asarray(item_paths), model.width)]  # (U, n_items)
-    k = min(k, item_scores.shape[1])
-    order = np.argsort(-item_scores, axis=1, kind="stable")[:, :k]
-    return np.where(np.isfinite(np.take_along_axis(item_scores, order, 1)), order, -1)
+    kept = min(k, item_scores.shape[1])
+    order = np.argsort(-item_scores, axis=1, kind="stable")[:, :kept]         # (U, kept)
+    scores = np.full((len(users), k), -np.inf)
+    scores[:, :kept] = np.take_along_axis(item_scores, order, 1)
+    items = np.full((len(users), k), -1, dtype=np.int64)
+    items[:, :kept] = np.where(np.isfinite(scores[:, :kept]), order, -1)
+    return items, scores
 
 
 @private_torch_rng  # seeds torch for this call only

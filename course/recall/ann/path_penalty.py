@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course._checks import check_real
+
 __all__ = ["penalized_objective", "assign_with_path_penalty"]
 
 
@@ -25,8 +27,8 @@ def _check_assignment(scores, codes, penalty, power):
     if not np.issubdtype(codes.dtype, np.integer) or (
             codes.size and (codes.min() < 0 or codes.max() >= scores.shape[1])):
         raise ValueError(f"codes must be integer paths in [0, {scores.shape[1]})")
-    if not np.isfinite(penalty) or penalty < 0 or not power >= 1:
-        raise ValueError(f"penalty must be >= 0 and power >= 1, got {penalty!r}, {power!r}")
+    check_real(penalty, "penalty", low=0)
+    check_real(power, "power", low=1)
     return scores, codes.astype(np.int64)
 
 

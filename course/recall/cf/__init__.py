@@ -2,9 +2,9 @@
 from course.recall.cf.index import check_interactions, item_to_items, score_from_index, user_to_last_items
 from course.recall.cf.itemcf import ItemCF, cosine_item_similarity
 from course.recall.cf.swing import Swing, swing_similarity
-from course.recall.cf.top_n import keep_top_k_per_row, remove_seen, top_n_per_row, top_k_excluding
+from course.recall.cf.top_n import keep_top_k_per_row, remove_seen, top_k_per_row, top_k_excluding
 from course.recall.cf.usercf import UserCF, user_similarity
 
 __all__ = ["ItemCF", "Swing", "UserCF", "cosine_item_similarity", "swing_similarity", "user_similarity",
            "check_interactions", "item_to_items", "user_to_last_items", "score_from_index",
-           "top_n_per_row", "top_k_excluding", "keep_top_k_per_row", "remove_seen"]
+           "top_k_per_row", "top_k_excluding", "keep_top_k_per_row", "remove_seen"]

@@ -36,7 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from course._checks import check_positive_int
-from course.recall.cf.top_n import first_n_per_row, top_k_excluding, top_n_per_row
+from course.recall.cf.top_n import first_k_per_row, top_k_excluding, top_k_per_row
 
 
 def check_interactions(matrix, name: str = "R") -> sp.csr_matrix:
@@ -93,7 +93,7 @@ def item_to_items(similarity, k: int) -> tuple[np.ndarray, np.ndarray]:
     similarity = sp.csr_matrix(similarity)
     if similarity.shape[0] != similarity.shape[1]:
         raise ValueError(f"similarity must be square, got shape {similarity.shape}")
-    return top_n_per_row(similarity, k)
+    return top_k_per_row(similarity, k)
 
 
 def user_to_last_items(interactions, n: int, n_users: int | None = None):
@@ -159,7 +159,7 @@ def user_to_last_items(interactions, n: int, n_users: int | None = None):
     if users.size and users.max() >= n_users:
         raise ValueError(f"user index {users.max()} out of range for n_users={n_users}")
     order = np.lexsort((items, -recency, users))  # per user: newest first, then item index
-    return first_n_per_row(users[order], items[order], weights[order], n_users, n)
+    return first_k_per_row(users[order], items[order], weights[order], n_users, n)
 
 
 def score_from_index(last_items, last_weights, neighbours, neighbour_similarities, k: int,

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course._checks import check_positive_int
+from course._checks import check_positive_int, check_real
 from course.recall.cf.index import check_interactions
 from course.recall.cf.itemcf import ItemBasedRecall
 
@@ -75,8 +75,9 @@ def swing_similarity(interactions, alpha: float = 1.0, user_weight_beta: float =
     >>> round(float(swing_similarity(B)[0, 1]), 4)
     0.3333
     """
-    if alpha < 0 or user_weight_beta < 0 or user_weight_offset < 0:
-        raise ValueError("alpha, user_weight_beta and user_weight_offset must be >= 0")
+    alpha = check_real(alpha, "alpha", low=0)
+    user_weight_beta = check_real(user_weight_beta, "user_weight_beta", low=0)
+    user_weight_offset = check_real(user_weight_offset, "user_weight_offset", low=0)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     binary = check_interactions(interactions)
     binary.data[:] = 1.0

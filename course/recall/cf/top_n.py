@@ -1,7 +1,7 @@
-"""Sparse top-N per row: the selection every recall model ends with (ItemCF, Swing, UserCF,
+"""Sparse top-k per row: the selection every recall model ends with (ItemCF, Swing, UserCF,
 the n·k index scoring of :mod:`course.recall.cf.index`).
 
-From a sparse (users x items) score matrix, keep each row's ``n`` best strictly positive
+From a sparse (users x items) score matrix, keep each row's ``k`` best strictly positive
 entries, best first, padded with ``-1`` (score ``0``: these are index tables, summed as they
 are) when a row has fewer; :func:`top_k_excluding`, behind every CF ``recommend``, turns the
 padding scores into ``-inf``. Ties go to the smaller column index, so results are deterministic. One sort over the stored entries, no loop
@@ -17,12 +17,12 @@ import scipy.sparse as sp
 
 from course._checks import check_exclude, check_positive_int
 
-__all__ = ["top_n_per_row", "first_n_per_row", "keep_top_k_per_row",
+__all__ = ["top_k_per_row", "first_k_per_row", "keep_top_k_per_row",
            "remove_seen", "top_k_excluding"]
 
 
-def top_n_per_row(scores, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-n columns of every row of a sparse score matrix, best first.
+def top_k_per_row(scores, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k columns of every row of a sparse score matrix, best first.
 
     Only strictly positive entries are candidates; ties go to the smaller column index.
     One ``lexsort`` over all stored entries, no loop over rows.
@@ -30,24 +30,24 @@ def top_n_per_row(scores, n: int) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     scores : sparse matrix of shape (n_rows, n_columns)
-    n : int
+    k : int
         List length, >= 1.
 
     Returns
     -------
-    indices : ndarray of shape (n_rows, n), int64
-        Column indices, padded with -1 when a row has fewer than n candidates.
-    values : ndarray of shape (n_rows, n), float64
+    indices : ndarray of shape (n_rows, k), int64
+        Column indices, padded with -1 when a row has fewer than k candidates.
+    values : ndarray of shape (n_rows, k), float64
         Their scores, padded with 0.
 
     Examples
     --------
     >>> import scipy.sparse as sp
-    >>> idx, val = top_n_per_row(sp.csr_matrix([[0.0, 2.0, 1.0], [0.0, 0.0, 5.0]]), 2)
+    >>> idx, val = top_k_per_row(sp.csr_matrix([[0.0, 2.0, 1.0], [0.0, 0.0, 5.0]]), 2)
     >>> idx.tolist(), val.tolist()
     ([[1, 2], [2, -1]], [[2.0, 1.0], [5.0, 0.0]])
     """
-    n = check_positive_int(n, "n")
+    k = check_positive_int(k, "k")
     csr = sp.csr_matrix(scores, dtype=np.float64)
     csr.sum_duplicates()
     csr.sort_indices()  # entries in (row, column) order
@@ -55,39 +55,39 @@ def top_n_per_row(scores, n: int) -> tuple[np.ndarray, np.ndarray]:
     rows = np.repeat(np.arange(n_rows), np.diff(csr.indptr))
     keep = csr.data > 0
     rows, cols, vals = rows[keep], csr.indices[keep], csr.data[keep]
-    keep = vals >= _nth_largest_per_row(rows, vals, n_rows, n)[rows]
+    keep = vals >= _kth_largest_per_row(rows, vals, n_rows, k)[rows]
     rows, cols, vals = rows[keep], cols[keep], vals[keep]
     # Two stable sorts (score desc, then row) keep the (row, column) order among ties, so the
     # result is ordered by row, score desc, column asc; several times faster than np.lexsort.
     order = np.argsort(-vals, kind="stable")
     order = order[np.argsort(rows[order], kind="stable")]
     rows, cols, vals = rows[order], cols[order], vals[order]
-    return first_n_per_row(rows, cols, vals, n_rows, n)
+    return first_k_per_row(rows, cols, vals, n_rows, k)
 
 
-def first_n_per_row(rows, columns, values, n_rows: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scatter each row's first ``n`` entries into (n_rows, n) tables padded with -1 and 0.
+def first_k_per_row(rows, columns, values, n_rows: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scatter each row's first ``k`` entries into (n_rows, k) tables padded with -1 and 0.
 
     ``rows`` must be sorted, each row's entries in the order wanted (best or newest first).
 
     Examples
     --------
-    >>> idx, val = first_n_per_row(np.array([0, 0, 0, 2]), np.array([5, 3, 4, 1]),
-    ...                            np.array([0.9, 0.5, 0.1, 0.7]), n_rows=3, n=2)
+    >>> idx, val = first_k_per_row(np.array([0, 0, 0, 2]), np.array([5, 3, 4, 1]),
+    ...                            np.array([0.9, 0.5, 0.1, 0.7]), n_rows=3, k=2)
     >>> idx.tolist(), val.tolist()
     ([[5, 3], [-1, -1], [1, -1]], [[0.9, 0.5], [0.0, 0.0], [0.7, 0.0]])
     """
     rank = np.arange(rows.size) - np.searchsorted(rows, rows)  # position inside its row
-    take = rank < n
-    indices = np.full((n_rows, n), -1, dtype=np.int64)
-    table = np.zeros((n_rows, n), dtype=np.float64)
+    take = rank < k
+    indices = np.full((n_rows, k), -1, dtype=np.int64)
+    table = np.zeros((n_rows, k), dtype=np.float64)
     indices[rows[take], rank[take]] = columns[take]
     table[rows[take], rank[take]] = values[take]
     return indices, table
 
 
-def _nth_largest_per_row(rows, vals, n_rows: int, n: int, block: int = 2**24) -> np.ndarray:
-    """n-th largest value of each row (-inf if it has fewer than n); ``rows`` must be sorted.
+def _kth_largest_per_row(rows, vals, n_rows: int, k: int, block: int = 2**24) -> np.ndarray:
+    """k-th largest value of each row (-inf if it has fewer than k); ``rows`` must be sorted.
 
     Used to drop most entries before the full sort (ties at the threshold are all kept, so
     the result is unchanged): np.partition is linear, sorting millions of floats is not.
@@ -98,7 +98,7 @@ def _nth_largest_per_row(rows, vals, n_rows: int, n: int, block: int = 2**24) ->
     thresholds = np.full(n_rows, -np.inf)
     counts = np.bincount(rows, minlength=n_rows)  # (n_rows,)
     starts = np.cumsum(counts) - counts           # (n_rows,) first entry of each row
-    long_rows = np.flatnonzero(counts > n)        # shorter rows keep everything
+    long_rows = np.flatnonzero(counts > k)        # shorter rows keep everything
     if long_rows.size == 0:
         return thresholds
     length_class = np.ceil(np.log2(counts[long_rows])).astype(np.int64)
@@ -113,13 +113,13 @@ def _nth_largest_per_row(rows, vals, n_rows: int, n: int, block: int = 2**24) ->
             offset = np.arange(table_row.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
             padded = np.full((members.size, width), -np.inf)           # (m, width)
             padded[table_row, offset] = vals[np.repeat(starts[members], lengths) + offset]
-            thresholds[members] = np.partition(padded, width - n, axis=1)[:, width - n]
+            thresholds[members] = np.partition(padded, width - k, axis=1)[:, width - k]
     return thresholds
 
 
 def keep_top_k_per_row(matrix, k: int) -> sp.csr_matrix:
     """Sparse copy of ``matrix`` keeping only the k largest positive entries of each row."""
-    indices, values = top_n_per_row(matrix, k)
+    indices, values = top_k_per_row(matrix, k)
     rows = np.repeat(np.arange(indices.shape[0]), indices.shape[1])
     valid = indices.ravel() >= 0
     return sp.csr_matrix(
@@ -130,7 +130,7 @@ def keep_top_k_per_row(matrix, k: int) -> sp.csr_matrix:
 def top_k_excluding(scores, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k items per row after removing the excluded ones: what every CF ``recommend`` returns.
 
-    ``top_n_per_row(scores - exclude)``: only items with a positive score are candidates.
+    ``top_k_per_row(scores - exclude)``: only items with a positive score are candidates.
 
     Parameters
     ----------
@@ -155,7 +155,7 @@ def top_k_excluding(scores, k: int, exclude=None) -> tuple[np.ndarray, np.ndarra
     exclude = check_exclude(exclude, scores.shape)
     if exclude is not None:
         scores = remove_seen(scores, exclude)
-    items, values = top_n_per_row(scores, k)
+    items, values = top_k_per_row(scores, k)
     values[items < 0] = -np.inf  # a padding slot is not an item: no score
     return items, values
 

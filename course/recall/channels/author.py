@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from course.pipeline.candidates import RequestContext
 from course._checks import check_positive_int
+from course.recall.cf.top_n import keep_top_k_per_row
 from course.recall.channels.index import (KeyIndex, available_mask, check_fitted, check_user_ids,
                                          first_k_valid, newest_first_order)
 
@@ -86,6 +87,9 @@ def author_cosine_similarity(user_authors) -> np.ndarray:
     >>> author_cosine_similarity(np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1]])).round(3).tolist()
     [[0.0, 0.5, 0.0], [0.5, 0.0, 0.707], [0.0, 0.707, 0.0]]
     """
+    # Not cosine_item_similarity(user_authors).toarray(): the same cosine, but its float order
+    # (unit columns first) breaks ties among authors differently and changes notebook 02d's
+    # stored pipeline trace by one candidate; unify when 02d is next re-executed.
     matrix = sp.csr_matrix(user_authors, dtype=np.float64)
     co = (matrix.T @ matrix).toarray()                           # (A, A) co-audience counts
     audience = np.sqrt(np.diag(co))
@@ -189,14 +193,9 @@ class SimilarAuthorRecall(AuthorRecall):
         check_positive_int(self.n_neighbours, "n_neighbours")
         check_positive_int(self.n_authors, "n_authors")
         super().fit(user_authors, item_authors, publish_day, item_scores)
-        similarity = author_cosine_similarity(self.user_authors_)
-        keep = min(self.n_neighbours, similarity.shape[1])
-        # top-k per row; ties broken by the smaller author id (stable sort on -similarity)
-        top = np.argsort(-similarity, axis=1, kind="stable")[:, :keep]
-        values = np.take_along_axis(similarity, top, axis=1)
-        rows = np.repeat(np.arange(similarity.shape[0]), keep)
-        self.neighbours_ = sp.csr_matrix((values.ravel(), (rows, top.ravel())), shape=similarity.shape)
-        self.neighbours_.eliminate_zeros()
+        # the author → similar-authors table: the same top-k as ItemCF's item → items index
+        # (positive similarities only, ties to the smaller author id)
+        self.neighbours_ = keep_top_k_per_row(author_cosine_similarity(self.user_authors_), self.n_neighbours)
         return self
 
     def author_scores(self, user_ids) -> np.ndarray:
