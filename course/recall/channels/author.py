@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from course.pipeline.candidates import RequestContext
 from course._checks import check_positive_int
+from course.recall.cf.itemcf import cosine_item_similarity
 from course.recall.cf.top_n import keep_top_k_per_row
 from course.recall.channels.index import (KeyIndex, available_mask, check_fitted, check_user_ids,
                                          first_k_valid, newest_first_order)
@@ -87,17 +88,9 @@ def author_cosine_similarity(user_authors) -> np.ndarray:
     >>> author_cosine_similarity(np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1]])).round(3).tolist()
     [[0.0, 0.5, 0.0], [0.5, 0.0, 0.707], [0.0, 0.707, 0.0]]
     """
-    # Not cosine_item_similarity(user_authors).toarray(): the same cosine, but its float order
-    # (unit columns first) breaks ties among authors differently and changes notebook 02d's
-    # stored pipeline trace by one candidate; unify when 02d is next re-executed.
-    matrix = sp.csr_matrix(user_authors, dtype=np.float64)
-    co = (matrix.T @ matrix).toarray()                           # (A, A) co-audience counts
-    audience = np.sqrt(np.diag(co))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        similarity = np.where(audience[:, None] * audience[None, :] > 0,
-                              co / (audience[:, None] * audience[None, :]), 0.0)
-    np.fill_diagonal(similarity, 0.0)
-    return similarity
+    # The same cosine as ItemCF's item similarity (audiences are columns, as notes are there):
+    # one implementation, so the two cannot drift apart.
+    return cosine_item_similarity(sp.csr_matrix(user_authors, dtype=np.float64)).toarray()
 
 
 class AuthorRecall:
@@ -195,7 +188,7 @@ class SimilarAuthorRecall(AuthorRecall):
         super().fit(user_authors, item_authors, publish_day, item_scores)
         # the author → similar-authors table: the same top-k as ItemCF's item → items index
         # (positive similarities only, ties to the smaller author id)
-        self.neighbours_ = keep_top_k_per_row(author_cosine_similarity(self.user_authors_), self.n_neighbours)
+        self.neighbours_ = keep_top_k_per_row(cosine_item_similarity(self.user_authors_), self.n_neighbours)
         return self
 
     def author_scores(self, user_ids) -> np.ndarray:
