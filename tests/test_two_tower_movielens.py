@@ -53,6 +53,13 @@ def test_same_seed_same_lists_and_log_q_changes_them(planted):
     first, second = make()(train, 5), make()(train, 5)
     np.testing.assert_array_equal(first, second)
     assert not np.array_equal(first, make(log_q_correction=False)(train, 5))
+    assert not np.array_equal(first, make(weight_decay=0.0)(train, 5))   # the default's 3e-4 acts
+
+
+def test_defaults_are_the_validation_choice():
+    defaults = movielens_two_tower.__kwdefaults__          # notebook 02b's choice on validation
+    assert {name: defaults[name] for name in ("temperature", "weight_decay", "epochs")} == \
+        {"temperature": 0.1, "weight_decay": 3e-4, "epochs": 7}
 
 
 def test_errors(planted):
@@ -61,6 +68,10 @@ def test_errors(planted):
         movielens_two_tower(data, epochs=0)
     with pytest.raises(ValueError, match="temperature"):
         movielens_two_tower(data, temperature=-1.0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        movielens_two_tower(data, weight_decay=-1e-4)
+    with pytest.raises(TypeError, match="weight_decay"):
+        movielens_two_tower(data, weight_decay="0")
     with pytest.raises(ValueError, match="expected"):
         movielens_two_tower(data, epochs=1)(train[:10], 5)
 
