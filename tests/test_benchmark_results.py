@@ -8,6 +8,8 @@ notebooks 4 decimals: they may differ by rounding only).
 """
 import json
 import re
+
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +80,15 @@ def test_the_check_catches_a_changed_digit_and_a_missing_row():
                                             "notebook (0.4008, 0.344, 0.1837)"]
     missing = {"ItemCF": same["ItemCF"]}
     assert mismatches(results, missing) == ["'two-tower, in-batch + logQ' of RESULTS.md is printed by no notebook"]
+
+
+def test_the_welcome_notebooks_movielens_figures_are_the_results_rows():
+    """00_welcome types the course's MovieLens nDCG@10 into a cell (training there would cost
+    its time budget); they must be RESULTS.md's popularity and two-tower rows."""
+    results = parse_results((ROOT / "benchmarks" / "RESULTS.md").read_text())
+    cells = json.loads((ROOT / "notebooks" / "00_welcome.ipynb").read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if "movielens = pd.Series" in "".join(c["source"]))
+    typed = {name: float(value) for name, value in re.findall(r'"([^"]+) \(course[^"]*\)": (\d\.\d+)', source)}
+    two_tower = next(model for model in results if model.startswith("two-tower"))
+    assert typed == pytest.approx({"popularity": results["popularity"][0], "two-tower": results[two_tower][0]},
+                                  abs=6e-5)
