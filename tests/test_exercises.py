@@ -339,7 +339,7 @@ def notebook_state(prefix: str) -> dict:
     return state
 
 
-@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d"])
+@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d", "02e"])
 def test_model_answers_pass_their_checks(prefix, capsys):
     (path,) = SOLUTIONS.glob(f"{prefix}_*.md")
     sections = solution_sections(path)

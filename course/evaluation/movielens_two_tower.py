@@ -3,7 +3,7 @@
 :func:`course.evaluation.movielens.movielens_benchmark_table` runs any
 ``recommend(train, k)``: fit on the train matrix of the Microsoft Recommenders split, return
 each user's top-k unseen movies. :func:`movielens_two_tower` builds that callable for the
-two-tower model of notebook ``02b_two_tower``: small towers over the MovieLens features
+two-tower model of notebook ``02b_two_tower`` on MovieLens (notebook ``02e_two_tower_movielens``): small towers over the MovieLens features
 (:func:`~course.recall.two_tower.features.movielens_features`), one linear layer each, cosine,
 trained with the in-batch softmax and the logQ correction (Yi et al., RecSys 2019). It lives in
 the package so that the notebook and ``benchmarks/bench_cf.py`` run the very same code and
@@ -15,7 +15,7 @@ relevant, whatever its value).
 Model selection never looks at the test split. The protocol has no validation split, so
 :func:`validation_split` carves one out of train (per user, seeded), and
 :func:`validation_grid` trains each candidate setting on the rest of train and scores it on
-validation after every epoch (nDCG@10). Notebook ``02b`` picks the best (setting, epochs) there,
+validation after every epoch (nDCG@10). Notebook ``02e`` picks the best (setting, epochs) there,
 retrains it on the full train split and scores the test split once; the defaults of
 :func:`movielens_two_tower` are that choice (the wider search that led to it is listed in its
 docstring), so ``benchmarks/bench_cf.py`` prints the same row.
@@ -101,7 +101,7 @@ def movielens_two_tower(movielens=None, *, log_q_correction: bool = True, epochs
         :class:`~course.recall.two_tower.model.TwoTowerConfig` and :func:`course.training.train`
         (``weight_decay`` is Adam's L2 penalty on every weight, id embeddings included). The
         defaults ``temperature=0.1, weight_decay=3e-4, epochs=7`` are the best validation
-        nDCG@10 (0.2362) of the search below; notebook ``02b`` shows its last step.
+        nDCG@10 (0.2362) of the search below; notebook ``02e`` shows its last step.
     seed : int
         Seeds the initialisation and the batch order: two calls give the same lists.
 
