@@ -57,7 +57,7 @@ def test_same_seed_same_lists_and_log_q_changes_them(planted):
 
 
 def test_defaults_are_the_validation_choice():
-    defaults = movielens_two_tower.__kwdefaults__          # notebook 02b's choice on validation
+    defaults = movielens_two_tower.__kwdefaults__          # notebook 02e's choice on validation
     assert {name: defaults[name] for name in ("temperature", "weight_decay", "epochs")} == \
         {"temperature": 0.1, "weight_decay": 3e-4, "epochs": 7}
 

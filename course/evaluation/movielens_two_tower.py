@@ -3,7 +3,8 @@
 :func:`course.evaluation.movielens.movielens_benchmark_table` runs any
 ``recommend(train, k)``: fit on the train matrix of the Microsoft Recommenders split, return
 each user's top-k unseen movies. :func:`movielens_two_tower` builds that callable for the
-two-tower model of notebook ``02b_two_tower`` on MovieLens (notebook ``02e_two_tower_movielens``): small towers over the MovieLens features
+two-tower model of notebook ``02b_two_tower`` on MovieLens (notebook ``02e_two_tower_movielens``):
+small towers over the MovieLens features
 (:func:`~course.recall.two_tower.features.movielens_features`), one linear layer each, cosine,
 trained with the in-batch softmax and the logQ correction (Yi et al., RecSys 2019). It lives in
 the package so that the notebook and ``benchmarks/bench_cf.py`` run the very same code and
