@@ -97,6 +97,35 @@ def mean_pairwise_jaccard(mask: np.ndarray) -> float:
     return float((inter[upper] / union[upper]).mean())
 
 
+def logged_day(world, day: int | None) -> int:
+    """``day`` checked to be a logged day (default: the last one)."""
+    n_days = world.config.n_days
+    day = n_days - 1 if day is None else check_nonnegative_int(day, "day")
+    if day >= n_days:
+        raise ValueError(f"day must be a logged day in [0, {n_days}), got {day}")
+    return day
+
+
+def oracle_sample(world, day: int | None, n_users: int, k: int, seed: int):
+    """The sample every figure here is measured on, after checking the arguments.
+
+    Returns ``(day, users, items, logit)``: the day, ``n_users`` user ids drawn without
+    replacement (seeded, sorted), the servable notes of that day, and the oracle's true click
+    logit of every pair, shape (n_users, n_items). ``k`` must not exceed the servable notes.
+    """
+    check_world(world)
+    day = logged_day(world, day)
+    n_users = check_positive_int(n_users, "n_users")
+    if n_users > len(world.users):
+        raise ValueError(f"n_users={n_users} exceeds the world's {len(world.users)} users")
+    k = check_positive_int(k, "k")
+    items = servable_items(world, day)
+    if k > len(items):
+        raise ValueError(f"k={k} exceeds the {len(items)} servable notes on day {day}")
+    users = np.sort(as_generator(seed, "seed").choice(len(world.users), n_users, replace=False))
+    return day, users, items, world.oracle.click_logit_matrix(users, items, day=day)   # (U, I)
+
+
 def interest_balance(world, day: int | None = None, n_users: int = 400, k: int = 50,
                      seed: int = 0) -> InterestBalance:
     """Variance shares of the true click logit and how much one list serves everyone.
@@ -127,21 +156,8 @@ def interest_balance(world, day: int | None = None, n_users: int = 400, k: int =
     -------
     InterestBalance
     """
-    check_world(world)
-    n_days = world.config.n_days
-    day = n_days - 1 if day is None else check_nonnegative_int(day, "day")
-    if day >= n_days:
-        raise ValueError(f"day must be a logged day in [0, {n_days}), got {day}")
-    n_users = check_positive_int(n_users, "n_users")
-    if n_users > len(world.users):
-        raise ValueError(f"n_users={n_users} exceeds the world's {len(world.users)} users")
-    k = check_positive_int(k, "k")
-    items = servable_items(world, day)
-    if k > len(items):
-        raise ValueError(f"k={k} exceeds the {len(items)} servable notes on day {day}")
-    users = np.sort(as_generator(seed, "seed").choice(len(world.users), n_users, replace=False))
-
-    logit = world.oracle.click_logit_matrix(users, items, day=day)                # (U, I)
+    day, users, items, logit = oracle_sample(world, day, n_users, k, seed)
+    n_users = len(users)
     item_share, user_share, interaction_share = variance_shares(logit)
     truth = top_k_mask(logit, k)                                                  # (U, I)
 

@@ -19,20 +19,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from course.seed import as_generator
-from course._checks import check_nonnegative_int, check_positive_int, check_world
-from course.world.balance import servable_items, top_k_mask
+from course._checks import check_positive_int, check_world
+from course.world.balance import logged_day, oracle_sample, servable_items, top_k_mask
 from course.world.oracle import sigmoid
 
 __all__ = ["most_clicked", "overlap_per_user"]
-
-
-def _check_day(world, day):
-    n_days = world.config.n_days
-    day = n_days - 1 if day is None else check_nonnegative_int(day, "day")
-    if day >= n_days:
-        raise ValueError(f"day must be a logged day in [0, {n_days}), got {day}")
-    return day
 
 
 def most_clicked(world, day: int | None = None, k: int = 50) -> np.ndarray:
@@ -47,7 +38,7 @@ def most_clicked(world, day: int | None = None, k: int = 50) -> np.ndarray:
         Item ids.
     """
     check_world(world)
-    day = _check_day(world, day)
+    day = logged_day(world, day)
     k = check_positive_int(k, "k")
     items = servable_items(world, day)
     if k > len(items):
@@ -73,18 +64,7 @@ def overlap_per_user(world, day: int | None = None, n_users: int = 400, k: int =
     DataFrame of shape (n_users, 3)
         Columns ``user_id``, ``best_list``, ``most_clicked`` (shares in [0, 1]), sorted by user.
     """
-    check_world(world)
-    day = _check_day(world, day)
-    n_users = check_positive_int(n_users, "n_users")
-    if n_users > len(world.users):
-        raise ValueError(f"n_users={n_users} exceeds the world's {len(world.users)} users")
-    k = check_positive_int(k, "k")
-    items = servable_items(world, day)
-    if k > len(items):
-        raise ValueError(f"k={k} exceeds the {len(items)} servable notes on day {day}")
-    users = np.sort(as_generator(seed, "seed").choice(len(world.users), n_users, replace=False))
-
-    logit = world.oracle.click_logit_matrix(users, items, day=day)                # (U, I)
+    day, users, items, logit = oracle_sample(world, day, n_users, k, seed)
     truth = top_k_mask(logit, k)                                                  # (U, I)
     best = np.argsort(-sigmoid(logit).mean(axis=0), kind="stable")[:k]           # columns
     popular = np.searchsorted(items, most_clicked(world, day, k))                 # columns

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from course._checks import check_is_fitted, check_positive_int, check_user_indices
 from course.recall.cf.index import check_interactions, item_to_items
-from course.recall.cf.top_n import keep_top_k_per_row, top_k_excluding
+from course.recall.cf.top_n import RecommendFromScores, keep_top_k_per_row
 
 
 def cosine_item_similarity(interactions) -> sp.csr_matrix:
@@ -60,7 +60,7 @@ def cosine_item_similarity(interactions) -> sp.csr_matrix:
     return similarity
 
 
-class ItemBasedRecall:
+class ItemBasedRecall(RecommendFromScores):
     """Base of ItemCF and Swing: score(u, j) = Σ_i r_ui · sim(i, j), i.e. ``R[users] @ S``.
 
     Subclasses set ``similarity_`` (csr, shape (n_items, n_items)) and ``interactions_``
@@ -87,25 +87,6 @@ class ItemBasedRecall:
         self._check_fitted()
         users = check_user_indices(user_indices, self.interactions_.shape[0])
         return sp.csr_matrix(self.interactions_[users] @ self.similarity_)
-
-    def recommend(self, user_indices, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k items per user, best first: :func:`~course.recall.cf.top_n.top_k_excluding`.
-
-        Parameters
-        ----------
-        user_indices : array-like of int, shape (B,)
-        k : int
-        exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
-            Items never returned; pass ``R[user_indices]`` to drop the items already seen.
-
-        Returns
-        -------
-        items : ndarray of shape (B, k), int64, padded with -1
-        scores : ndarray of shape (B, k), float64, padded with -inf
-        """
-        self._check_fitted()
-        users = check_user_indices(user_indices, self.interactions_.shape[0])
-        return top_k_excluding(self.score(users), k, exclude)
 
 
 class ItemCF(ItemBasedRecall):

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from course._checks import check_exclude, check_positive_int
 
 __all__ = ["top_k_per_row", "first_k_per_row", "keep_top_k_per_row",
-           "remove_seen", "top_k_excluding"]
+           "remove_seen", "top_k_excluding", "RecommendFromScores"]
 
 
 def top_k_per_row(scores, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,3 +168,28 @@ def remove_seen(scores: sp.csr_matrix, seen) -> sp.csr_matrix:
     scores = sp.csr_matrix(scores - scores.multiply(mask))
     scores.eliminate_zeros()
     return scores
+
+
+class RecommendFromScores:
+    """The one ``recommend`` of the CF recommenders (ItemCF, Swing, UserCF).
+
+    A subclass defines ``score(user_indices) -> (B, n_items)`` (which checks that it is fitted
+    and that the ids are valid); recommending is then the same for all of them.
+    """
+
+    def recommend(self, user_indices, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k items per user, best first: :func:`top_k_excluding` of :meth:`score`.
+
+        Parameters
+        ----------
+        user_indices : array-like of int, shape (B,)
+        k : int
+        exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
+            Items never returned; pass ``R[user_indices]`` to drop the items already seen.
+
+        Returns
+        -------
+        items : ndarray of shape (B, k), int64, padded with -1
+        scores : ndarray of shape (B, k), float64, padded with -inf
+        """
+        return top_k_excluding(self.score(user_indices), k, exclude)

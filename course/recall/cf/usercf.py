@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from course._checks import check_is_fitted, check_positive_int, check_user_indices
 from course.recall.cf.index import check_interactions
-from course.recall.cf.top_n import keep_top_k_per_row, top_k_excluding
+from course.recall.cf.top_n import RecommendFromScores, keep_top_k_per_row
 
 
 def user_similarity(interactions) -> sp.csr_matrix:
@@ -67,7 +67,7 @@ def user_similarity(interactions) -> sp.csr_matrix:
     return similarity
 
 
-class UserCF:
+class UserCF(RecommendFromScores):
     """User-based collaborative filtering with inverse-popularity item weights.
 
     Parameters
@@ -123,22 +123,3 @@ class UserCF:
         self._check_fitted()
         users = check_user_indices(user_indices, self.interactions_.shape[0])
         return sp.csr_matrix(self.neighbour_similarity_[users] @ self.candidate_weights_)
-
-    def recommend(self, user_indices, k: int, exclude=None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k items per user, best first: :func:`~course.recall.cf.top_n.top_k_excluding`.
-
-        Parameters
-        ----------
-        user_indices : array-like of int, shape (B,)
-        k : int
-        exclude : sparse matrix or bool ndarray of shape (B, n_items), optional
-            Items never returned; pass ``R[user_indices]`` to drop the items already seen.
-
-        Returns
-        -------
-        items : ndarray of shape (B, k), int64, padded with -1
-        scores : ndarray of shape (B, k), float64, padded with -inf
-        """
-        self._check_fitted()
-        users = check_user_indices(user_indices, self.interactions_.shape[0])
-        return top_k_excluding(self.score(users), k, exclude)
