@@ -9,8 +9,9 @@
 from course.rerank.dpp import dpp, dpp_kernel, naive_dpp
 from course.rerank.mmr import mmr
 from course.rerank.rules import MaxConsecutive, MaxInFirst, OnePerWindow, Rule, allowed_by
-from course.rerank.similarity import cosine_similarity, neighbour_quality, tag_similarity, two_tower_item_vectors
+from course.rerank.similarity import (cosine_similarity, neighbour_quality, tag_similarity, tag_vectors,
+                                       two_tower_item_vectors)
 
 __all__ = ["mmr", "dpp", "naive_dpp", "dpp_kernel", "Rule", "MaxConsecutive",
-           "OnePerWindow", "MaxInFirst", "allowed_by", "tag_similarity", "cosine_similarity",
+           "OnePerWindow", "MaxInFirst", "allowed_by", "tag_vectors", "tag_similarity", "cosine_similarity",
            "neighbour_quality", "two_tower_item_vectors"]

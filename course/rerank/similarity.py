@@ -18,13 +18,49 @@ import numpy as np
 
 from course._checks import check_array, check_nonnegative_int, check_positive_int, check_real, check_world
 
-__all__ = ["tag_similarity", "cosine_similarity", "neighbour_quality", "two_tower_item_vectors"]
+__all__ = ["tag_vectors", "tag_similarity", "cosine_similarity", "neighbour_quality", "two_tower_item_vectors"]
 
 CHUNK = 2048  # query rows per block in neighbour_quality: (CHUNK, n_items) floats at a time
 
 
 def _codes(values, name: str) -> np.ndarray:
     return np.unique(check_array(values, 1, name, "iu", allow_empty=False), return_inverse=True)[1]
+
+
+def tag_vectors(category_ids, subcategory_ids, keywords, weights=(0.5, 0.3, 0.2)) -> np.ndarray:
+    """Feature rows whose inner products are :func:`tag_similarity`, shape (n, n_features).
+
+    ``[sqrt(w_cat) · onehot(cat), sqrt(w_sub) · onehot(sub), sqrt(w_kw) · K / |K|]``: the
+    similarity of any subset of notes is then one small product, and new notes need one row each.
+    Arguments as in :func:`tag_similarity`.
+
+    Examples
+    --------
+    >>> V = tag_vectors([0, 1], [0, 2], ["a|b", "b"])
+    >>> V.shape, (V @ V.T).round(4).tolist()        # 2 categories + 2 subcategories + 2 keywords
+    ((2, 6), [[1.0, 0.1414], [0.1414, 1.0]])
+    """
+    category = _codes(category_ids, "category_ids")
+    subcategory = _codes(subcategory_ids, "subcategory_ids")
+    n = len(category)
+    if len(subcategory) != n or len(keywords) != n:
+        raise ValueError(f"category_ids, subcategory_ids and keywords must have the same length, got "
+                         f"{n}, {len(subcategory)} and {len(keywords)}")
+    if isinstance(weights, (str, bytes)) or len(weights) != 3:
+        raise ValueError(f"weights must be three numbers (w_cat, w_sub, w_kw), got {weights!r}")
+    w_cat, w_sub, w_kw = (check_real(w, "weights", low=0) for w in weights)
+    if not all(isinstance(k, str) for k in keywords):
+        raise TypeError("keywords must be strings of keywords joined by '|'")
+    tags = [sorted({t for t in k.split("|") if t}) for k in keywords]
+    vocabulary = {t: c for c, t in enumerate(sorted({t for row in tags for t in row}))}
+    K = np.zeros((n, len(vocabulary)))                                  # (n, n_keywords)
+    rows = np.repeat(np.arange(n), [len(row) for row in tags])
+    K[rows, [vocabulary[t] for row in tags for t in row]] = 1.0
+    norms = np.linalg.norm(K, axis=1)
+    K /= np.where(norms > 0, norms, 1.0)[:, None]                       # unit rows (zero stays zero)
+    one_hot = lambda codes: np.eye(codes.max() + 1)[codes]              # noqa: E731  (n, n_codes)
+    return np.hstack([np.sqrt(w_cat) * one_hot(category), np.sqrt(w_sub) * one_hot(subcategory),
+                      np.sqrt(w_kw) * K])
 
 
 def tag_similarity(category_ids, subcategory_ids, keywords, weights=(0.5, 0.3, 0.2)) -> np.ndarray:
@@ -35,8 +71,8 @@ def tag_similarity(category_ids, subcategory_ids, keywords, weights=(0.5, 0.3, 0
     with K_i the 0/1 vector of note i's keywords (cos = |K_i ∩ K_j| / sqrt(|K_i| |K_j|), 0 when
     either has none). With the default weights a note scores 1 with itself (given a keyword),
     0.8 + 0.2·overlap with a note of its subcategory, 0.5 with one of its category only, at most
-    0.2 with one that shares only keywords: the lecture's order. Each term is a Gram matrix of
-    indicator vectors, so S is symmetric positive semi-definite and can be a DPP kernel.
+    0.2 with one that shares only keywords: the lecture's order. It is the Gram matrix of
+    :func:`tag_vectors`, so S is symmetric positive semi-definite and can be a DPP kernel.
 
     Parameters
     ----------
@@ -54,27 +90,8 @@ def tag_similarity(category_ids, subcategory_ids, keywords, weights=(0.5, 0.3, 0
            [0.5       , 0.5       , 1.        , 0.        ],
            [0.14142136, 0.2       , 0.        , 1.        ]])
     """
-    category = _codes(category_ids, "category_ids")
-    subcategory = _codes(subcategory_ids, "subcategory_ids")
-    n = len(category)
-    if len(subcategory) != n or len(keywords) != n:
-        raise ValueError(f"category_ids, subcategory_ids and keywords must have the same length, got "
-                         f"{n}, {len(subcategory)} and {len(keywords)}")
-    if isinstance(weights, (str, bytes)) or len(weights) != 3:
-        raise ValueError(f"weights must be three numbers (w_cat, w_sub, w_kw), got {weights!r}")
-    w_cat, w_sub, w_kw = (check_real(w, "weights", low=0) for w in weights)
-    if not all(isinstance(k, str) for k in keywords):
-        raise TypeError("keywords must be strings of keywords joined by '|'")
-    tags = [sorted({t for t in k.split("|") if t}) for k in keywords]
-    vocabulary = {t: c for c, t in enumerate(sorted({t for row in tags for t in row}))}
-    K = np.zeros((n, max(len(vocabulary), 1)))                          # (n, n_keywords)
-    rows = np.repeat(np.arange(n), [len(row) for row in tags])
-    K[rows, [vocabulary[t] for row in tags for t in row]] = 1.0
-    norms = np.linalg.norm(K, axis=1)
-    K /= np.where(norms > 0, norms, 1.0)[:, None]                       # unit rows (zero stays zero)
-    same_category = category[:, None] == category[None, :]
-    same_subcategory = subcategory[:, None] == subcategory[None, :]
-    return w_cat * same_category + w_sub * same_subcategory + w_kw * (K @ K.T)
+    V = tag_vectors(category_ids, subcategory_ids, keywords, weights)
+    return V @ V.T
 
 
 def cosine_similarity(vectors) -> np.ndarray:
