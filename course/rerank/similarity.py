@@ -175,9 +175,19 @@ def neighbour_quality(vectors, true_vectors, queries, k: int = 10) -> tuple[np.n
 
 
 def _nearest(scores: np.ndarray, q: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """(len(q), k) ids of the k best columns per row, the query itself excluded, ties to the smaller id."""
+    """(len(q), k) ids of the k best columns per row, the query itself excluded, ties to the smaller id.
+
+    A full sort of every row is O(n log n) per query; instead each row's k-th best value comes
+    from ``np.partition`` (O(n)), and only the entries at least that good, ties included (a
+    whole subcategory shares one tag similarity), are sorted by (row, -score, id).
+    """
     scores[rows, q] = -np.inf
-    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1]                       # (len(q),)
+    r, c = np.nonzero(scores >= kth[:, None])                                   # row-major order
+    order = np.lexsort((c, -scores[r, c], r))
+    r, c = r[order], c[order]
+    starts = np.searchsorted(r, np.arange(len(q)))                              # first entry of each row
+    return c[starts[:, None] + np.arange(k)]                                    # (len(q), k)
 
 
 def two_tower_item_vectors(world, impressions, *, features: str = "id", output_dim: int = 16,
