@@ -19,7 +19,8 @@ def _kernel_case(rng: np.random.Generator) -> dict:
 
 
 @register("06b.1", "function", make_case=_kernel_case,
-          hint="d_i² = S_ii − S_iY S_Y⁻¹ S_Yi: np.linalg.solve(S[np.ix_(Y, Y)], S[Y]) gives S_Y⁻¹ S_Y· for every i")
+          hint="d_i² = S_ii − S_iY S_Y⁻¹ S_Yi: np.linalg.solve(S[np.ix_(Y, Y)], S[Y]) "
+               "gives S_Y⁻¹ S_Y· for every i")
 def unexplained_variance(S, picked):
     """d_i² = det S_{Y∪{i}} / det S_Y for every item i (0 for the picked ones), shape (n,)."""
     n = len(S)
