@@ -303,3 +303,28 @@ def test_transform_of_the_small_world_is_fast():
     assert len(feats) == len(logs) and time.perf_counter() - start < 10   # ~1.5 s on a busy machine
     assert isinstance(feats, FeatureSet)
     assert pd.Series(feats.day).nunique() == 8
+
+
+def test_feature_model_and_same_category_above(tiny):
+    from torch import nn
+
+    from course.features import FeatureModel, same_category_above
+
+    emb = FeatureEmbedding((4, 3), n_numeric=1, dim=2)
+    flat = FeatureModel(emb, nn.Linear(emb.output_dim, 3))
+    stacked = FeatureModel(emb, nn.Flatten(), flatten=False)
+    cat, num = torch.tensor([[1, 2]]), torch.tensor([[0.5]])
+    assert tuple(flat(cat, num).shape) == (1, 3)
+    assert torch.equal(stacked(cat, num), emb(cat, num).flatten(1))
+    with pytest.raises(TypeError, match="FeatureEmbedding"):
+        FeatureModel(nn.Linear(2, 2), nn.Linear(2, 2))
+    # same_category_above against a loop over slates
+    logs = tiny.impressions.iloc[:400]
+    category = tiny.items["category_id"].to_numpy()
+    got = same_category_above(logs.sample(frac=1, random_state=0), category)  # any row order
+    shuffled = logs.sample(frac=1, random_state=0)
+    for (day, request, position, item), count in zip(shuffled[["day", "request_id", "position", "item_id"]].to_numpy(), got):
+        slate = logs[(logs["day"] == day) & (logs["request_id"] == request) & (logs["position"] < position)]
+        assert count == (category[slate["item_id"]] == category[item]).sum()
+    with pytest.raises(ValueError, match="lacks the columns"):
+        same_category_above(logs.drop(columns="request_id"), category)

@@ -45,7 +45,7 @@ from course.features.featureset import BINARY_TARGETS, FLOAT_TARGETS, FeatureSet
 from course.features.statistics import smoothed_rate, window_sums
 from course.seed import as_generator
 
-__all__ = ["FeatureBuilder", "DEFAULT_MISSING_PROFILES"]
+__all__ = ["FeatureBuilder", "DEFAULT_MISSING_PROFILES", "same_category_above"]
 
 DEFAULT_MISSING_PROFILES = {"gender": 0.15, "age_bucket": 0.25}
 PROFILE_COLUMNS = ("gender", "age_bucket", "city", "device_os")
@@ -183,7 +183,7 @@ class FeatureBuilder:
         cat["hour"] = impressions["hour"].to_numpy().astype(np.int64)
         if self.position:
             cat["position"] = impressions["position"].to_numpy().astype(np.int64)
-            cat["same_category_above"] = np.minimum(_same_category_above(impressions, category), 3)
+            cat["same_category_above"] = np.minimum(same_category_above(impressions, category), 3)
         n_authors = len(world.authors)
         follows = np.isin(u * n_authors + author[i],
                           world.follows["user_id"].to_numpy() * n_authors + world.follows["author_id"].to_numpy())
@@ -295,7 +295,8 @@ class FeatureBuilder:
         self._check_rows(impressions, world, history)
         cat, num, _ = self._raw(impressions, world, windows, history, self.priors_)
         n = len(impressions)
-        categorical = np.zeros((n, len(self.categorical_fields_)), dtype=np.int64)
+        # built column by column in Fortran order (contiguous columns), made C-ordered at the end
+        categorical = np.zeros((n, len(self.categorical_fields_)), dtype=np.int64, order="F")
         for j, name in enumerate(self.categorical_fields_):
             raw = cat[name]
             if name in self.bucket_edges_:
@@ -305,16 +306,18 @@ class FeatureBuilder:
                 table = self.vocabularies_[name]
                 inside = raw + 1 < len(table)                  # values never seen in fit -> 0
                 categorical[:, j] = np.where(inside, table[np.where(inside, raw + 1, 0)], 0)
-        numeric = np.zeros((n, len(self.numeric_fields_)), dtype=np.float32)
-        observed_numeric = np.zeros(numeric.shape, dtype=bool)
-        for j, name in enumerate(self.numeric_fields_):
-            values = num[name]
-            present = ~np.isnan(values)
-            if name in self.fallbacks_:                        # a rate without trials is the prior
-                values = np.where(present, values, self.fallbacks_[name])
-            standard = (values - self.means_[name]) / self.stds_[name]
-            numeric[:, j] = np.where(np.isnan(standard), 0.0, standard)
-            observed_numeric[:, j] = present
+        fields = self.numeric_fields_
+        numeric = np.empty((n, len(fields)), dtype=np.float32, order="F")
+        for j, name in enumerate(fields):                      # one column copy per field
+            numeric[:, j] = num[name]
+        observed_numeric = ~np.isnan(numeric)
+        # a rate without trials is its prior; other missing values become the mean (0 below)
+        fallback = np.array([self.fallbacks_.get(f, np.nan) for f in fields], dtype=np.float32)
+        np.copyto(numeric, np.broadcast_to(fallback, numeric.shape), where=~observed_numeric)
+        numeric -= np.array([self.means_[f] for f in fields], dtype=np.float32)
+        numeric /= np.array([self.stds_[f] for f in fields], dtype=np.float32)
+        np.nan_to_num(numeric, copy=False, nan=0.0)
+        categorical, numeric = np.ascontiguousarray(categorical), np.ascontiguousarray(numeric)
         targets = {c: impressions[c].to_numpy().astype(np.int8) for c in BINARY_TARGETS if c in impressions}
         targets.update({c: impressions[c].to_numpy().astype(np.float32) for c in FLOAT_TARGETS
                         if c in impressions})
@@ -323,7 +326,8 @@ class FeatureBuilder:
                           impressions["user_id"].to_numpy().astype(np.int64),
                           impressions["item_id"].to_numpy().astype(np.int64),
                           impressions["day"].to_numpy().astype(np.int64),
-                          np.hstack([categorical > 0, observed_numeric]), impressions.index.to_numpy())
+                          np.hstack([categorical > 0, np.ascontiguousarray(observed_numeric)]),
+                          impressions.index.to_numpy())
 
     def coverage(self, feats: FeatureSet) -> pd.DataFrame:
         """Share of rows where each field is present, with its group, kind and cardinality.
@@ -354,8 +358,30 @@ def _check_frame(frame, name: str, columns) -> None:
         raise ValueError(f"{name} lacks the columns {missing} (needs {list(columns)})")
 
 
-def _same_category_above(impressions: pd.DataFrame, category: np.ndarray) -> np.ndarray:
-    """Notes of the same category shown above each row in its slate (a request of a day)."""
+def same_category_above(impressions: pd.DataFrame, item_category) -> np.ndarray:
+    """Notes of the same category shown above each row in its slate (a request of a day).
+
+    The world's click model lowers a note's click probability by this count (fatigue within a
+    slate); the oracle takes it as ``n_same_category_before``. Counted among the rows given,
+    so pass whole slates.
+
+    Parameters
+    ----------
+    impressions : DataFrame with day, request_id, position, item_id
+    item_category : int array of shape (n_items,), the category of every note
+
+    Returns
+    -------
+    ndarray of int64, shape (n_rows,)
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"day": 0, "request_id": 0, "position": [0, 1, 2], "item_id": [5, 6, 7]})
+    >>> same_category_above(rows, np.array([0, 0, 0, 0, 0, 1, 2, 1])).tolist()
+    [0, 0, 1]
+    """
+    _check_frame(impressions, "impressions", ("day", "request_id", "position", "item_id"))
+    category = np.asarray(item_category)
     frame = pd.DataFrame({"day": impressions["day"].to_numpy(), "request": impressions["request_id"].to_numpy(),
                           "position": impressions["position"].to_numpy(),
                           "category": category[impressions["item_id"].to_numpy()]})

@@ -17,7 +17,7 @@ from torch import nn
 
 from course._checks import check_int, check_positive_int, check_real
 
-__all__ = ["FeatureEmbedding"]
+__all__ = ["FeatureEmbedding", "FeatureModel"]
 
 
 class FeatureEmbedding(nn.Module):
@@ -107,3 +107,38 @@ class FeatureEmbedding(nn.Module):
         looked_up = self.embedding(categorical.long() + self.offsets)                 # (B, C, D)
         scaled = numeric.to(self.numeric_vectors.dtype).unsqueeze(2) * self.numeric_vectors  # (B, N, D)
         return torch.cat([looked_up, scaled], dim=1)                                   # (B, F, D)
+
+
+class FeatureModel(nn.Module):
+    """A model on top of a :class:`FeatureEmbedding`: ``model(embedding(categorical, numeric))``.
+
+    The glue every ranker of chapters 3–5 needs: the embedding turns a FeatureSet batch into
+    field vectors, and ``model`` (a shared bottom, MMoE, DCN, an FM …) reads them, flattened to
+    (B, F·D) or, with ``flatten=False``, as the (B, F, D) stack crossing layers want.
+
+    Parameters
+    ----------
+    embedding : FeatureEmbedding
+    model : nn.Module
+        Takes (B, F·D) (or (B, F, D)) and returns logits.
+    flatten : bool
+
+    Examples
+    --------
+    >>> emb = FeatureEmbedding((3,), n_numeric=1, dim=2)
+    >>> net = FeatureModel(emb, nn.Linear(emb.output_dim, 2))
+    >>> tuple(net(torch.tensor([[1], [2]]), torch.ones(2, 1)).shape)
+    (2, 2)
+    """
+
+    def __init__(self, embedding: FeatureEmbedding, model: nn.Module, flatten: bool = True):
+        super().__init__()
+        if not isinstance(embedding, FeatureEmbedding):
+            raise TypeError(f"embedding must be a FeatureEmbedding, got {type(embedding).__name__}")
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+        self.embedding, self.model, self.flatten = embedding, model, bool(flatten)
+
+    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor | None = None) -> torch.Tensor:
+        fields = self.embedding(categorical, numeric)                  # (B, F, D)
+        return self.model(fields.flatten(1) if self.flatten else fields)  # (B, F·D) or (B, F, D)

@@ -128,7 +128,7 @@ def smoothed_rate(successes, trials, prior: float, strength: float):
     if successes.shape != trials.shape:
         raise ValueError(f"successes and trials must have the same shape, got {successes.shape} "
                          f"and {trials.shape}")
-    if np.any(successes < 0) or np.any(successes > trials):
+    if (successes.min(initial=0) < 0) or not (successes <= trials).all():
         raise ValueError("counts must satisfy 0 <= successes <= trials")
     if strength == 0 and np.any(trials == 0):
         raise ValueError("strength 0 (the raw rate) needs trials > 0 everywhere")
