@@ -181,7 +181,7 @@ def test_coverage_and_the_seeded_missing_profiles(tiny, fitted):
     assert table.loc["gender", "coverage"] == pytest.approx(1 - masked.mean())
     assert (fitted.profiles_["age_bucket"] < 0).mean() == pytest.approx(0.25, abs=0.05)
     assert table.loc["city", "coverage"] == 1.0
-    video = (tiny.items["note_type"] == "video").to_numpy()[feats.user_id * 0 + feats.item_id]
+    video = (tiny.items["note_type"] == "video").to_numpy()[feats.item_id]
     assert table.loc["video_length", "coverage"] == pytest.approx(video.mean())
     assert table.loc["item_ctr_1d", "coverage"] < 1 and table.loc["item_impressions_1d", "coverage"] == 1
     assert set(table["group"]) == {"user profile", "item profile", "user statistics",
