@@ -336,6 +336,10 @@ def notebook_state(prefix: str) -> dict:
         state.update(item_clicks=item_clicks, head=np.argsort(-item_clicks, kind="stable")[:5])
     elif prefix == "02c":
         state["update_recall"] = {"frozen": [0.5, 0.5], "full only": [0.6, 0.62], "incremental": [0.55, 0.6]}
+    elif prefix == "03a":
+        from course.ranking import calibrate_downsampled
+
+        state.update(p_click=rng.uniform(0.01, 0.9, 500), calibrate_downsampled=calibrate_downsampled)
     return state
 
 

@@ -6,6 +6,8 @@ pre-ranking (粗排). Modules:
 
 - :mod:`course.ranking.calibration`: negative down-sampling and the correction
   ``α·p / (1 - p + α·p)``;
+- :mod:`course.ranking.evaluation`: AUC and GAUC per task (post-click tasks on clicked rows)
+  and the oracle's true probabilities of logged impressions, the ceiling;
 - :mod:`course.ranking.fusion`: the lectures' five score-fusion formulas;
 - :mod:`course.ranking.multitask`: the shared-bottom multi-task model and the loss whose
   post-click tasks count only on clicked rows;
@@ -22,6 +24,7 @@ from course.ranking.calibration import calibrate_downsampled, downsample_negativ
 from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicative_fusion,
                                    rank_fusion, video_fusion)
 from course.ranking.multitask import SharedBottom, masked_multitask_loss
+from course.ranking.evaluation import oracle_action_probabilities, task_metrics
 from course.ranking.watch_time import (predict_watch_time, watch_time_loss, watch_time_targets,
                                        weighted_logistic_loss, weighted_logistic_odds)
 
@@ -29,4 +32,4 @@ __all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
            "multiplicative_fusion", "video_fusion", "rank_fusion", "ecommerce_fusion",
            "watch_time_targets", "watch_time_loss", "predict_watch_time",
            "weighted_logistic_loss", "weighted_logistic_odds", "SharedBottom",
-           "masked_multitask_loss"]
+           "masked_multitask_loss", "oracle_action_probabilities", "task_metrics"]
