@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from course.ranking import MMoE, PLE, SharedBottom, mix_experts, mmoe_synthetic
+from course.ranking import MMoE, PLE, Experts, SharedBottom, mix_experts, mmoe_synthetic
 
 TASKS = ("click", "like")
 
@@ -18,12 +18,14 @@ def test_mmoe_with_one_expert_is_a_shared_bottom_with_the_same_weights():
     torch.manual_seed(0)
     bottom = SharedBottom(6, hidden=(8, 5), tasks=TASKS)
     mmoe = MMoE(6, n_experts=1, expert_hidden=(8, 5), tasks=TASKS)
-    expert = mmoe.experts.experts[0]
-    expert.load_state_dict(bottom.bottom.state_dict())
+    with torch.no_grad():  # expert 1's layers are the bottom's Linear layers, transposed
+        for layer in range(2):
+            mmoe.experts.weights[layer][0] = bottom.bottom[2 * layer].weight.T
+            mmoe.experts.biases[layer][0] = bottom.bottom[2 * layer].bias
     for task in TASKS:
         mmoe.towers[task][-1].load_state_dict(bottom.heads[task].state_dict())
     x = inputs()
-    torch.testing.assert_close(mmoe(x), bottom(x), rtol=0, atol=0)
+    torch.testing.assert_close(mmoe(x), bottom(x))
     for task in TASKS:  # a softmax over one expert is 1 whatever the gate's weights
         assert torch.equal(mmoe.last_gate_weights_[task], torch.ones(16, 1))
 
@@ -33,13 +35,29 @@ def test_mmoe_equals_a_hand_built_mixture_and_its_gates_sum_to_one():
     model = MMoE(6, n_experts=3, expert_hidden=4, tasks=TASKS, tower_hidden=(3,))
     x = inputs(seed=2)
     out = model(x)
-    experts = [e(x) for e in model.experts.experts]
+    experts = [torch.relu(x @ model.experts.weights[0][i] + model.experts.biases[0][i])
+               for i in range(3)]                                  # each expert by hand
     for t, task in enumerate(TASKS):
         g = torch.softmax(x @ model.gates[task].weight.T + model.gates[task].bias, dim=1)
         mixed = sum(g[:, i:i + 1] * experts[i] for i in range(3))
         torch.testing.assert_close(out[:, t:t + 1], model.towers[task](mixed))
         torch.testing.assert_close(model.last_gate_weights_[task], g)
         torch.testing.assert_close(g.sum(dim=1), torch.ones(16))
+
+
+def test_batched_experts_equal_separate_linear_layers():
+    torch.manual_seed(3)
+    experts = Experts(6, n_experts=3, hidden=(5, 4))
+    x = inputs()
+    out = experts(x)
+    assert out.shape == (16, 3, 4)
+    for i in range(3):
+        first, second = torch.nn.Linear(6, 5), torch.nn.Linear(5, 4)
+        with torch.no_grad():
+            first.weight.copy_(experts.weights[0][i].T); first.bias.copy_(experts.biases[0][i])
+            second.weight.copy_(experts.weights[1][i].T); second.bias.copy_(experts.biases[1][i])
+        torch.testing.assert_close(out[:, i], torch.relu(second(torch.relu(first(x)))))
+    assert Experts(6, 0, (4,))(x).shape == (16, 0, 4)
 
 
 def test_mix_experts_by_hand():

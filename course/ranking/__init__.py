@@ -25,7 +25,7 @@ Examples
 from course.ranking.calibration import calibrate_downsampled, downsample_negatives
 from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicative_fusion,
                                    rank_fusion, video_fusion)
-from course.ranking.experts import MMoE, PLE, mix_experts
+from course.ranking.experts import MMoE, PLE, Experts, mix_experts
 from course.ranking.multitask import SharedBottom, masked_multitask_loss
 from course.ranking.synthetic import SyntheticTasks, mmoe_synthetic
 from course.ranking.watch_time import (predict_watch_time, watch_time_loss, watch_time_targets,
@@ -35,5 +35,5 @@ __all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
            "multiplicative_fusion", "video_fusion", "rank_fusion", "ecommerce_fusion",
            "watch_time_targets", "watch_time_loss", "predict_watch_time",
            "weighted_logistic_loss", "weighted_logistic_odds", "SharedBottom",
-           "masked_multitask_loss", "MMoE", "PLE", "mix_experts", "SyntheticTasks",
+           "masked_multitask_loss", "MMoE", "PLE", "Experts", "mix_experts", "SyntheticTasks",
            "mmoe_synthetic"]

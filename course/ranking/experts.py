@@ -40,7 +40,7 @@ from torch import nn
 
 from course._checks import check_int, check_probability
 
-__all__ = ["MMoE", "PLE", "mix_experts"]
+__all__ = ["MMoE", "PLE", "Experts", "mix_experts"]
 
 
 def _widths(hidden, name: str, allow_empty: bool = False) -> tuple[int, ...]:
@@ -117,18 +117,40 @@ def mix_experts(gate_logits: torch.Tensor, expert_outputs: torch.Tensor, dropout
     return mixed, weights
 
 
-class _Experts(nn.Module):
-    """``n`` MLPs on the same input, outputs stacked as (B, n, H)."""
+class Experts(nn.Module):
+    """``n`` MLPs on the same input, computed together; outputs stacked as (B, n, H).
+
+    Layer l of every expert is one parameter ``weights[l]`` of shape (n, in, out) and one bias
+    ``biases[l]`` of shape (n, out), so a layer of all the experts is one batched product
+    (``einsum``) instead of n small ones: the same numbers as n separate ``nn.Linear`` + ReLU
+    stacks, with a few times fewer kernel calls on small experts. Initialised like
+    ``nn.Linear`` (uniform in ±1/√in).
+
+    Examples
+    --------
+    >>> experts = Experts(3, n_experts=2, hidden=(4,))
+    >>> x = torch.ones(5, 3)
+    >>> one = torch.relu(x @ experts.weights[0][1] + experts.biases[0][1])   # expert 2 by hand
+    >>> bool(torch.allclose(experts(x)[:, 1], one))
+    True
+    """
 
     def __init__(self, n_inputs: int, n_experts: int, hidden: tuple[int, ...]):
         super().__init__()
-        self.experts = nn.ModuleList(_mlp(n_inputs, hidden) for _ in range(n_experts))
-        self.width = hidden[-1]
+        self.n_experts, self.width = n_experts, hidden[-1]
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        for fan_in, fan_out in zip((n_inputs,) + hidden[:-1], hidden):
+            bound = fan_in ** -0.5
+            self.weights.append(nn.Parameter(torch.empty(n_experts, fan_in, fan_out).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(n_experts, fan_out).uniform_(-bound, bound)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.experts:  # PLE with no shared (or no task-specific) experts
+        if self.n_experts == 0:  # PLE with no shared (or no task-specific) experts
             return x.new_zeros((len(x), 0, self.width))                          # (B, 0, H)
-        return torch.stack([expert(x) for expert in self.experts], dim=1)       # (B, n, H)
+        h = torch.relu(torch.einsum("bi,eio->beo", x, self.weights[0]) + self.biases[0])  # (B, E, H1)
+        for weight, bias in zip(self.weights[1:], self.biases[1:]):
+            h = torch.relu(torch.einsum("bei,eio->beo", h, weight) + bias)       # (B, E, Hl)
+        return h
 
 
 def _check_input(x, n_inputs: int) -> None:
@@ -177,7 +199,7 @@ class MMoE(nn.Module):
         tower_hidden = _widths(tower_hidden, "tower_hidden", allow_empty=True)
         self.tasks = _tasks(tasks)
         self.expert_dropout = check_probability(expert_dropout, "expert_dropout", high_open=True)
-        self.experts = _Experts(n_inputs, n_experts, expert_hidden)
+        self.experts = Experts(n_inputs, n_experts, expert_hidden)
         self.gates = nn.ModuleDict({t: nn.Linear(n_inputs, n_experts) for t in self.tasks})
         self.towers = nn.ModuleDict({t: _tower(expert_hidden[-1], tower_hidden) for t in self.tasks})
         self.last_gate_weights_: dict[str, torch.Tensor] = {}
@@ -201,8 +223,8 @@ class _ExtractionLayer(nn.Module):
     def __init__(self, n_inputs, tasks, n_specific, n_shared, hidden, shared_gate: bool):
         super().__init__()
         self.tasks = tasks
-        self.specific = nn.ModuleDict({t: _Experts(n_inputs, n_specific, hidden) for t in tasks})
-        self.shared = _Experts(n_inputs, n_shared, hidden)
+        self.specific = nn.ModuleDict({t: Experts(n_inputs, n_specific, hidden) for t in tasks})
+        self.shared = Experts(n_inputs, n_shared, hidden)
         self.gates = nn.ModuleDict({t: nn.Linear(n_inputs, n_specific + n_shared) for t in tasks})
         self.shared_gate = (nn.Linear(n_inputs, len(tasks) * n_specific + n_shared)
                             if shared_gate else None)
