@@ -34,7 +34,7 @@ from course._checks import check_int, check_real
 from course.seed import as_generator
 
 __all__ = ["FunnelRows", "MovieLensFunnel", "movielens_funnel", "EmbeddedMultitask", "funnel_loss",
-           "funnel_metrics", "popularity_scores", "logistic_regression_scores"]
+           "funnel_metrics", "per_task_auc", "popularity_scores", "logistic_regression_scores"]
 
 TASKS = ("rated", "liked")
 AGE_EDGES = (18, 25, 35, 45, 50, 56)   # MovieLens-1M's age groups: <18, 18-24, …, 56+
@@ -193,6 +193,37 @@ def funnel_loss(model: nn.Module, batch) -> torch.Tensor:
     return masked_multitask_loss(model(categorical, numeric), labels, masks)
 
 
+def per_task_auc(scores, labels, masks, user_ids, tasks) -> dict[str, float]:
+    """AUC and GAUC of each task on its own observed rows (``masks[:, t]``).
+
+    Parameters
+    ----------
+    scores, labels : ndarray of shape (n, T)
+    masks : bool ndarray of shape (n, T)
+        Where each task is observed (all rows for the first funnel step, the clicked or rated
+        rows for the post-click tasks).
+    user_ids : ndarray of shape (n,)
+    tasks : sequence of T str
+
+    Returns
+    -------
+    dict ``{"<task> AUC": …, "<task> GAUC": …}``
+    """
+    from course.metrics import auc, gauc
+    scores, labels, masks = np.asarray(scores), np.asarray(labels), np.asarray(masks, dtype=bool)
+    if scores.shape != labels.shape or masks.shape != labels.shape or scores.ndim != 2 \
+            or scores.shape[1] != len(tasks) or len(user_ids) != len(scores):
+        raise ValueError(f"scores, labels and masks must have shape (n, {len(tasks)}) and "
+                         f"user_ids (n,), got {scores.shape}, {labels.shape}, {masks.shape}, "
+                         f"{np.shape(user_ids)}")
+    out = {}
+    for t, task in enumerate(tasks):
+        on = masks[:, t]
+        y, s, u = labels[on, t], scores[on, t], np.asarray(user_ids)[on]
+        out[f"{task} AUC"], out[f"{task} GAUC"] = auc(y, s), gauc(u, y, s)
+    return out
+
+
 def funnel_metrics(scores: np.ndarray, rows: FunnelRows) -> dict[str, float]:
     """AUC and GAUC of each task; "liked" only on rated rows (it is conditional on rated).
 
@@ -201,16 +232,10 @@ def funnel_metrics(scores: np.ndarray, rows: FunnelRows) -> dict[str, float]:
     scores : ndarray of shape (n, 2)
         Scores of (rated, liked) for each row.
     """
-    from course.metrics import auc, gauc
     scores = np.asarray(scores)
     if scores.shape != (len(rows), 2):
         raise ValueError(f"scores must have shape ({len(rows)}, 2), got {scores.shape}")
-    out = {}
-    for t, task in enumerate(TASKS):
-        on = rows.masks[:, t]
-        y, s, u = rows.labels[on, t], scores[on, t], rows.user_id[on]
-        out[f"{task} AUC"], out[f"{task} GAUC"] = auc(y, s), gauc(u, y, s)
-    return out
+    return per_task_auc(scores, rows.labels, rows.masks, rows.user_id, TASKS)
 
 
 def popularity_scores(funnel: MovieLensFunnel, rows: FunnelRows) -> np.ndarray:
