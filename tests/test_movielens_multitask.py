@@ -85,6 +85,18 @@ def test_metrics_popularity_and_the_model_wrapper(funnel):
         funnel_metrics(scores[:, :1], rows)
 
 
+def test_per_task_auc_uses_each_tasks_rows_and_checks_shapes():
+    from course.evaluation.movielens_multitask import per_task_auc
+    labels = np.array([[1, 1], [0, np.nan], [1, 0], [0, np.nan]], dtype=float)
+    masks = np.array([[True, True], [True, False], [True, True], [True, False]])
+    scores = np.array([[0.9, 0.2], [0.1, 5.0], [0.3, 0.8], [0.5, -5.0]])
+    out = per_task_auc(scores, labels, masks, np.zeros(4, int), ("click", "like"))
+    assert out["click AUC"] == out["click GAUC"] == pytest.approx(0.75)  # by hand: 3 of 4 pairs
+    assert out["like AUC"] == out["like GAUC"] == 0.0   # rows 1 and 3 are ignored (masked)
+    with pytest.raises(ValueError, match="must have shape"):
+        per_task_auc(scores[:, :1], labels, masks, np.arange(4), ("click", "like"))
+
+
 @pytest.mark.slow
 def test_logistic_regression_baseline_beats_chance(funnel):
     metrics = funnel_metrics(logistic_regression_scores(funnel, funnel.valid), funnel.valid)
