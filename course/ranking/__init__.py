@@ -9,6 +9,10 @@ pre-ranking (粗排). Modules:
 - :mod:`course.ranking.evaluation`: AUC and GAUC per task (post-click tasks on clicked rows)
   and the oracle's true probabilities of logged impressions, the ceiling;
 - :mod:`course.ranking.fusion`: the lectures' five score-fusion formulas;
+- :mod:`course.ranking.experts`: MMoE and PLE (gated experts), expert dropout, recorded gate
+  weights (notebook 03b);
+- :mod:`course.ranking.synthetic`: the MMoE paper's two regression tasks with a chosen
+  correlation;
 - :mod:`course.ranking.multitask`: the shared-bottom multi-task model and the loss whose
   post-click tasks count only on clicked rows;
 - :mod:`course.ranking.watch_time`: watch time as ``y = t/(1+t)`` with cross-entropy,
@@ -23,8 +27,10 @@ Examples
 from course.ranking.calibration import calibrate_downsampled, downsample_negatives
 from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicative_fusion,
                                    rank_fusion, video_fusion)
+from course.ranking.experts import MMoE, PLE, Experts, mix_experts
 from course.ranking.multitask import SharedBottom, masked_multitask_loss
 from course.ranking.evaluation import oracle_action_probabilities, task_metrics
+from course.ranking.synthetic import SyntheticTasks, mmoe_synthetic
 from course.ranking.watch_time import (predict_watch_time, watch_time_loss, watch_time_targets,
                                        weighted_logistic_loss, weighted_logistic_odds)
 
@@ -32,4 +38,5 @@ __all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
            "multiplicative_fusion", "video_fusion", "rank_fusion", "ecommerce_fusion",
            "watch_time_targets", "watch_time_loss", "predict_watch_time",
            "weighted_logistic_loss", "weighted_logistic_odds", "SharedBottom",
-           "masked_multitask_loss", "oracle_action_probabilities", "task_metrics"]
+           "masked_multitask_loss", "oracle_action_probabilities", "task_metrics",
+           "MMoE", "PLE", "Experts", "mix_experts", "SyntheticTasks", "mmoe_synthetic"]
