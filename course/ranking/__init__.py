@@ -10,7 +10,9 @@ pre-ranking (粗排). Modules:
 - :mod:`course.ranking.multitask`: the shared-bottom multi-task model and the loss whose
   post-click tasks count only on clicked rows;
 - :mod:`course.ranking.watch_time`: watch time as ``y = t/(1+t)`` with cross-entropy,
-  predicted as ``exp(z)``; YouTube's weighted logistic regression for comparison.
+  predicted as ``exp(z)``; YouTube's weighted logistic regression for comparison;
+- :mod:`course.ranking.video`: what ``exp(z)`` converges to (``HM(1 + t) - 1``), completion
+  targets, the length adjustment ``p / f(length)`` and the small model of notebook 03d.
 
 Examples
 --------
@@ -22,6 +24,8 @@ from course.ranking.calibration import calibrate_downsampled, downsample_negativ
 from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicative_fusion,
                                    rank_fusion, video_fusion)
 from course.ranking.multitask import SharedBottom, masked_multitask_loss
+from course.ranking.video import (LengthAdjustment, VideoModel, completion_targets,
+                                  cross_entropy_watch_time)
 from course.ranking.watch_time import (predict_watch_time, watch_time_loss, watch_time_targets,
                                        weighted_logistic_loss, weighted_logistic_odds)
 
@@ -29,4 +33,5 @@ __all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
            "multiplicative_fusion", "video_fusion", "rank_fusion", "ecommerce_fusion",
            "watch_time_targets", "watch_time_loss", "predict_watch_time",
            "weighted_logistic_loss", "weighted_logistic_odds", "SharedBottom",
-           "masked_multitask_loss"]
+           "masked_multitask_loss", "cross_entropy_watch_time", "completion_targets",
+           "LengthAdjustment", "VideoModel"]
