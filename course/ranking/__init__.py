@@ -12,7 +12,9 @@ pre-ranking (粗排). Modules:
 - :mod:`course.ranking.watch_time`: watch time as ``y = t/(1+t)`` with cross-entropy,
   predicted as ``exp(z)``; YouTube's weighted logistic regression for comparison;
 - :mod:`course.ranking.video`: what ``exp(z)`` converges to (``HM(1 + t) - 1``), completion
-  targets, the length adjustment ``p / f(length)`` and the small model of notebook 03d.
+  targets, the length adjustment ``p / f(length)`` and the small model of notebook 03d;
+- :mod:`course.ranking.preranking`: the pre-ranking (粗排) three-tower model and the cost of one
+  request against a per-candidate ranker (notebook 03e).
 
 Examples
 --------
@@ -24,6 +26,7 @@ from course.ranking.calibration import calibrate_downsampled, downsample_negativ
 from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicative_fusion,
                                    rank_fusion, video_fusion)
 from course.ranking.multitask import SharedBottom, masked_multitask_loss
+from course.ranking.preranking import ThreeTower, multiply_adds, request_cost
 from course.ranking.video import (LengthAdjustment, VideoModel, completion_targets,
                                   cross_entropy_watch_time)
 from course.ranking.watch_time import (predict_watch_time, watch_time_loss, watch_time_targets,
@@ -34,4 +37,4 @@ __all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
            "watch_time_targets", "watch_time_loss", "predict_watch_time",
            "weighted_logistic_loss", "weighted_logistic_odds", "SharedBottom",
            "masked_multitask_loss", "cross_entropy_watch_time", "completion_targets",
-           "LengthAdjustment", "VideoModel"]
+           "LengthAdjustment", "VideoModel", "ThreeTower", "multiply_adds", "request_cost"]
