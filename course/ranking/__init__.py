@@ -1,8 +1,8 @@
 """Ranking (精排): chapter 3 of the course, notebooks 03a… (multi-task models, calibration, fusion, watch time).
 
-The notebooks to be: 03a multi-task ranking (shared bottom, down-sampling and calibration),
-03b MMoE and PLE, 03c score fusion, 03d video (watch time, completion), 03e features and
-pre-ranking (粗排). Modules:
+The notebooks: 03a multi-task ranking (features, shared bottom, down-sampling and
+calibration), 03b MMoE and PLE, 03c score fusion, 03d video (watch time, completion, the length
+adjustment), 03e pre-ranking (粗排, the three-tower model). Modules:
 
 - :mod:`course.ranking.calibration`: negative down-sampling and the correction
   ``α·p / (1 - p + α·p)``;
