@@ -301,8 +301,8 @@ def check_user_indices(user_indices, n_users: int) -> np.ndarray:
     return users
 
 
-def check_tensor(x, name: str, ndim: int, *, floating: bool = True):
-    """``x`` itself if it is a torch tensor with ``ndim`` dimensions and the right dtype family.
+def check_tensor(x, name: str, ndim: int | None, *, floating: bool = True):
+    """``x`` itself if it is a torch tensor with ``ndim`` dimensions (None: any) and the right dtype family.
 
     The tensor twin of :func:`check_array`, for a model's ``forward`` and a loss: TypeError for
     a non-tensor or a float/integer dtype mix-up (``floating=False`` asks for integer codes),
@@ -312,7 +312,7 @@ def check_tensor(x, name: str, ndim: int, *, floating: bool = True):
 
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim != ndim:
+    if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D tensor, got shape {tuple(x.shape)}")
     if floating and not x.is_floating_point():
         raise TypeError(f"{name} must have a floating dtype, got {x.dtype}")

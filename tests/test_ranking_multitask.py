@@ -130,7 +130,7 @@ def test_errors():
     with pytest.raises(ValueError, match=r"\(B, 3\)"):
         SharedBottom(3, 4, ("click",))(torch.zeros(2, 4))
     logits, labels, masks = batch()
-    with pytest.raises(TypeError, match="torch tensors"):
+    with pytest.raises(TypeError, match="logits must be a torch.Tensor"):
         masked_multitask_loss(logits.numpy(), labels, masks)
     with pytest.raises(ValueError, match="shape"):
         masked_multitask_loss(logits, labels[:, :2], masks)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course._checks import check_int, check_probability
+from course._checks import check_int, check_probability, check_tensor
 
 __all__ = ["MMoE", "PLE", "Experts", "mix_experts"]
 
@@ -154,9 +154,8 @@ class Experts(nn.Module):
 
 
 def _check_input(x, n_inputs: int) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
-    if x.ndim != 2 or x.shape[1] != n_inputs:
+    check_tensor(x, "x", 2)
+    if x.shape[1] != n_inputs:
         raise ValueError(f"x must have shape (B, {n_inputs}), got {tuple(x.shape)}")
 
 

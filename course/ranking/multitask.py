@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course._checks import check_int
+from course._checks import check_int, check_tensor
 
 __all__ = ["SharedBottom", "masked_multitask_loss"]
 
@@ -74,7 +74,8 @@ class SharedBottom(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape (B, n_tasks) from features ``x`` of shape (B, n_inputs)."""
-        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+        check_tensor(x, "x", 2)
+        if x.shape[1] != self.n_inputs:
             raise ValueError(f"x must have shape (B, {self.n_inputs}), got {tuple(x.shape)}")
         h = self.bottom(x)                                                    # (B, H)
         return torch.cat([self.heads[task](h) for task in self.tasks], dim=1)  # (B, T)
@@ -112,9 +113,11 @@ def masked_multitask_loss(logits: torch.Tensor, labels: torch.Tensor, masks: tor
     >>> round(masked_multitask_loss(logits, labels, masks).item(), 4)   # 2 log 2
     1.3863
     """
-    if not all(isinstance(a, torch.Tensor) for a in (logits, labels, masks)):
-        raise TypeError("logits, labels and masks must be torch tensors")
-    if logits.ndim != 2 or labels.shape != logits.shape or masks.shape != logits.shape:
+    check_tensor(logits, "logits", 2)
+    check_tensor(labels, "labels", None)
+    if not isinstance(masks, torch.Tensor):
+        raise TypeError(f"masks must be a torch.Tensor, got {type(masks).__name__}")
+    if labels.shape != logits.shape or masks.shape != logits.shape:
         raise ValueError(f"logits, labels and masks must share one (B, T) shape, got "
                          f"{tuple(logits.shape)}, {tuple(labels.shape)}, {tuple(masks.shape)}")
     if masks.dtype != torch.bool:

@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from course._checks import check_int, check_nonnegative_int, check_positive_int
+from course._checks import check_int, check_nonnegative_int, check_positive_int, check_tensor
 
 __all__ = ["ThreeTower", "multiply_adds", "request_cost"]
 
@@ -107,9 +107,8 @@ class ThreeTower(nn.Module):
             self.register_buffer(f"_{name}", torch.tensor(getattr(self, name)), persistent=False)
 
     def _check(self, fields: torch.Tensor) -> None:
-        if not isinstance(fields, torch.Tensor) or not fields.is_floating_point():
-            raise TypeError(f"fields must be a floating torch.Tensor, got {type(fields).__name__}")
-        if fields.ndim != 3 or fields.shape[1] < self.n_fields or fields.shape[2] != self.dim:
+        check_tensor(fields, "fields", 3)
+        if fields.shape[1] < self.n_fields or fields.shape[2] != self.dim:
             raise ValueError(f"fields must have shape (B, F >= {self.n_fields}, {self.dim}), got {tuple(fields.shape)}")
 
     def user_vector(self, fields: torch.Tensor) -> torch.Tensor:

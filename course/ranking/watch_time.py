@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course._checks import check_array
+from course._checks import check_array, check_tensor
 
 __all__ = ["watch_time_targets", "watch_time_loss", "predict_watch_time",
            "weighted_logistic_loss", "weighted_logistic_odds"]
@@ -100,8 +100,7 @@ def watch_time_loss(logits: torch.Tensor, t) -> torch.Tensor:
     >>> round(watch_time_loss(torch.zeros(1), [1.0]).item(), 4)   # y = p = 1/2: log 2
     0.6931
     """
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
-        raise TypeError(f"logits must be a floating torch.Tensor, got {type(logits).__name__}")
+    check_tensor(logits, "logits", None)
     y = watch_time_targets(t).to(logits.dtype)
     if y.shape != logits.shape:
         raise ValueError(f"t must have the shape of logits {tuple(logits.shape)}, got {tuple(y.shape)}")
@@ -116,8 +115,7 @@ def predict_watch_time(logits: torch.Tensor) -> torch.Tensor:
     >>> predict_watch_time(torch.tensor([0.0, float(np.log(30.0))]))
     tensor([ 1., 30.])
     """
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
-        raise TypeError(f"logits must be a floating torch.Tensor, got {type(logits).__name__}")
+    check_tensor(logits, "logits", None)
     return torch.exp(logits)
 
 
@@ -149,8 +147,7 @@ def weighted_logistic_loss(logits: torch.Tensor, clicked, t) -> torch.Tensor:
     >>> round(weighted_logistic_loss(torch.zeros(2), [1, 0], [3.0, 0.0]).item(), 4)  # 4 log 2
     2.7726
     """
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
-        raise TypeError(f"logits must be a floating torch.Tensor, got {type(logits).__name__}")
+    check_tensor(logits, "logits", None)
     clicked, t = _clicks_and_times(clicked, t)
     if tuple(logits.shape) != tuple(clicked.shape):
         raise ValueError(f"logits must have shape {tuple(clicked.shape)}, got {tuple(logits.shape)}")
