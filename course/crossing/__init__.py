@@ -11,7 +11,10 @@ from course.crossing.fm import FM, fm_cost, fm_interaction
 from course.crossing.lhuc import LHUCGate, LHUCTower
 from course.crossing.polynomial import (POLYNOMIAL_CROSSES, POLYNOMIAL_LINEAR, CrossRegressor,
                                         DeepRegressor, polynomial_data, quadratic_coefficients, rmse)
+from course.crossing.probes import code_to_truth, cross_agreement, cross_dependence, double_centre
+from course.crossing.rankers import RANKER_KINDS, FiBiNET, FieldFM, FieldLinear, LHUCRanker, deep_ranker
 from course.crossing.senet import SENet
+from course.crossing.towers import SENetTower
 
 __all__ = ["fm_interaction", "fm_cost", "FM",
            "CrossLayer", "CrossLayerV1", "CrossNetwork", "DCN",
@@ -19,4 +22,6 @@ __all__ = ["fm_interaction", "fm_cost", "FM",
            "SENet", "BilinearInteraction", "BILINEAR_KINDS",
            "count_parameters", "multiply_adds",
            "POLYNOMIAL_LINEAR", "POLYNOMIAL_CROSSES", "polynomial_data", "CrossRegressor",
-           "DeepRegressor", "quadratic_coefficients", "rmse"]
+           "DeepRegressor", "quadratic_coefficients", "rmse",
+           "FieldLinear", "FieldFM", "deep_ranker", "LHUCRanker", "FiBiNET", "RANKER_KINDS",
+           "double_centre", "cross_agreement", "cross_dependence", "code_to_truth", "SENetTower"]

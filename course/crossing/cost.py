@@ -15,6 +15,8 @@ of the chapter has them in similar amounts. The rules, block by block:
 ``SENet``                F·D for the squeeze (means) + its two linear maps + F·D to re-weight
 ``BilinearInteraction``  (matrices applied) · D² + P · D for the Hadamard products
 ``LHUCGate``             its gate MLP + m for ``hidden ⊙ gate``
+``FieldLinear``          F for the sum of the field weights
+``FieldFM``              its FieldLinear + k(2F + 1) for the pair term
 =======================  ===========================================================
 
 where P = F(F−1)/2 pairs and "matrices applied" is F for ``field_all`` (each field's v W is
@@ -29,6 +31,7 @@ from course.crossing.bilinear import BilinearInteraction
 from course.crossing.cross import CrossLayer, CrossLayerV1
 from course.crossing.fm import FM, fm_cost
 from course.crossing.lhuc import LHUCGate
+from course.crossing.rankers import FieldFM, FieldLinear
 from course.crossing.senet import SENet
 
 __all__ = ["count_parameters", "multiply_adds"]
@@ -72,6 +75,8 @@ RULES = {
     SENet: lambda m, inputs: _senet(m, inputs[0]),
     BilinearInteraction: lambda m, inputs: _bilinear(m),
     LHUCGate: lambda m, inputs: m.hidden_dim,
+    FieldLinear: lambda m, inputs: m.weights.n_fields,
+    FieldFM: lambda m, inputs: fm_cost(m.embedding.n_fields, m.embedding.dim)["identity"],
 }
 
 
