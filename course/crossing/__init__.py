@@ -1,8 +1,8 @@
 """Feature crossing (特征交叉), chapter 4: FM, DCN, LHUC/PPNet, SENet and bilinear crossing.
 
 Notebooks: 04a (FM and the cross network, DCN, on a toy and the DCN-V2 polynomial), 04b (the
-crossing blocks on the world's click task and on MovieLens-100K). Every block is an ``nn.Module`` on plain tensors, for a ranker or
-either tower of a two-tower model.
+crossing blocks on the world's click task), 04c (the same models on MovieLens-100K). Every block
+is an ``nn.Module`` on plain tensors, for a ranker or either tower of a two-tower model.
 """
 from course.crossing.bilinear import BILINEAR_KINDS, BilinearInteraction
 from course.crossing.cost import count_parameters, multiply_adds
