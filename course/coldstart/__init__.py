@@ -1,0 +1,10 @@
+"""Item cold start (物品冷启动), chapter 7: metrics, channels and id fixes (07a), traffic control (07b)."""
+from course.coldstart.channels import (ClusterRecall, LookalikeRecall, TagRecall, category_tags, keyword_tags,
+                                       last_n_clicks, new_note_mask)
+from course.coldstart.id_embedding import default_id_codes, init_from_similar, recall_by_age_pools
+from course.coldstart.metrics import (author_side_metrics, consumption, exposure_curves, high_heat_share,
+                                      new_note_click_rate, note_age)
+
+__all__ = ["author_side_metrics", "new_note_click_rate", "consumption", "high_heat_share", "exposure_curves",
+           "note_age", "category_tags", "keyword_tags", "last_n_clicks", "new_note_mask", "TagRecall",
+           "ClusterRecall", "LookalikeRecall", "default_id_codes", "init_from_similar", "recall_by_age_pools"]
