@@ -26,3 +26,4 @@ from course.exercises import ch00, ch01, ch02  # noqa: E402,F401  (imported for 
 __all__ = ["check", "known_ids", "get_exercise", "register", "Exercise",
            "CheckResult", "CaseFailure", "check_function", "check_answer", "summarize"]
 from course.exercises import ch07a  # noqa: E402,F401
+from course.exercises import ch07b  # noqa: E402,F401
