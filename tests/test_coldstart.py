@@ -261,3 +261,72 @@ def test_recall_by_age_pools_matches_per_pool_brute_force():
         recall_by_age_pools(U, V, age, [1, 7], [2])
     with pytest.raises(ValueError, match="quota must be"):
         recall_by_age_pools(U, V, age, [1, 7], [0, 2])
+
+
+# ------------------------------------------------------------------ content similarity
+def test_itemcf_positive_pairs_match_brute_force():
+    import torch  # noqa: F401  (the module imports torch)
+    from course.coldstart.content_similarity import itemcf_positive_pairs
+
+    rng = np.random.default_rng(11)
+    R = (rng.random((30, 12)) < 0.3).astype(float)
+    groups = rng.integers(0, 2, 12)
+    pairs = itemcf_positive_pairs(R, min_clicks=4, groups=groups)
+    clicks = R.sum(axis=0)
+    norms = np.linalg.norm(R, axis=0)
+    expected = []
+    for i in range(12):
+        best, best_sim = None, 0.0
+        for j in range(12):
+            if i == j or clicks[i] < 4 or clicks[j] < 4 or groups[i] != groups[j]:
+                continue
+            sim = R[:, i] @ R[:, j] / (norms[i] * norms[j])
+            if sim > best_sim + 1e-12:
+                best, best_sim = j, sim
+        if best is not None:
+            expected.append([i, best])
+    assert pairs.tolist() == expected
+
+
+def test_triplet_training_separates_positives_from_negatives():
+    import torch
+    from course.coldstart.content_similarity import ContentEncoder, triplet_loss_fn
+    from course.training import train
+
+    rng = np.random.default_rng(12)
+    centres = rng.normal(size=(4, 6))
+    labels = np.repeat(np.arange(4), 25)
+    content = (centres[labels] + rng.normal(0, 0.8, (100, 6))).astype(np.float32)
+    anchors = np.arange(100)
+    positives = np.array([rng.choice(np.flatnonzero(labels == labels[i])) for i in anchors])
+    torch.manual_seed(0)
+    model = ContentEncoder(6, 16, 4)
+    train(model, triplet_loss_fn(content, margin=0.5, seed=0), (anchors, positives), epochs=30,
+          batch_size=20, learning_rate=0.01, seed=0)
+    with torch.no_grad():
+        z = model(torch.from_numpy(content)).numpy()
+    cos = z @ z.T
+    same = labels[:, None] == labels[None, :]
+    assert cos[same].mean() > cos[~same].mean() + 0.3
+
+
+def test_vector_lastn_recall_matches_brute_force(logs, publish):
+    from course.coldstart.content_similarity import VectorLastNRecall
+
+    rng = np.random.default_rng(13)
+    z = rng.normal(size=(30, 5))
+    last = last_n_clicks(logs, 15, 4)
+    channel = VectorLastNRecall(max_age=3).fit(z, publish, last, day=5)
+    unit = z / np.linalg.norm(z, axis=1, keepdims=True)
+    pool = np.flatnonzero((5 - publish >= 0) & (5 - publish <= 3))
+    items, scores = channel.recommend(np.arange(15), k=len(pool))
+    for u in range(15):
+        history = [j for j in last[u] if j >= 0]
+        if not history:
+            assert (items[u] == -1).all()
+            continue
+        s = {i: np.mean([unit[j] @ unit[i] for j in history]) for i in pool}
+        expected = sorted(pool, key=lambda i: (-round(s[i], 12), -publish[i], i))
+        assert items[u].tolist() == expected
+    with pytest.raises(ValueError, match="unknown note ids"):
+        VectorLastNRecall().fit(z, publish, np.array([[31]]), day=5)
