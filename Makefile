@@ -23,6 +23,12 @@ TORCH_FLAGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 # a classroom image, a cloud VM) needs --allow-root, or JupyterLab refuses to start.
 LAB_FLAGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Test files run in parallel, one per core (at most 4: each worker holds torch and a kernel in
+# memory). Every kernel computes on one thread (the pins), so two workers on two cores take
+# about half the time. A notebook's cells stay together on one worker (--dist loadfile).
+# make test JOBS=0 runs everything in this one process.
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+PARALLEL := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
 .PHONY: env lab test test-fast test-notebooks test-portable execute bench clean-env which-python check-python
 
@@ -61,20 +67,20 @@ lab: $(STAMP) $(KERNEL)
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_FLAGS) notebooks/
 
 test: $(STAMP) $(KERNEL)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 # Unit tests only, without the slow ones (browser, world regeneration, MovieLens training).
 test-fast: $(STAMP) $(KERNEL)
-	$(BIN)/python -m pytest tests course -m "not slow"
+	$(BIN)/python -m pytest tests course -m "not slow" $(PARALLEL)
 
 # The notebooks under nbval, outputs compared (x86-64 with AVX2 or newer).
 test-notebooks: $(STAMP) $(KERNEL)
-	$(BIN)/python -m pytest notebooks
+	$(BIN)/python -m pytest notebooks $(PARALLEL)
 
 # Every notebook runs and its own assertions hold, but stored outputs are not compared: for
 # CPUs whose last digits differ from the stored ones (Apple silicon, other ARM machines).
 test-portable: $(STAMP) $(KERNEL)
-	$(BIN)/python -m pytest tests course notebooks -m "not slow" --nbval-lax
+	$(BIN)/python -m pytest tests course notebooks -m "not slow" --nbval-lax $(PARALLEL)
 
 execute: $(STAMP) $(KERNEL)
 	$(BIN)/python tools/execute_notebooks.py notebooks

@@ -25,7 +25,7 @@ course's (to 1e-10 of the largest value) before a ratio is reported. ``quality()
 table to RESULTS.md: nDCG / precision / recall @10 on MovieLens-100K under Microsoft
 Recommenders' protocol, beside their published numbers, from
 :func:`~course.evaluation.movielens.movielens_benchmark_table`, the function notebooks
-``02a`` (collaborative filtering) and ``02e`` (the two-tower row) print it with
+``02a`` (collaborative filtering) and ``02f`` (the two-tower row) print it with
 (``tests/test_benchmark_results.py`` checks that the numbers agree).
 
 Run ``python -m benchmarks.bench_cf`` (add ``--quick`` for small sizes).
@@ -239,7 +239,7 @@ def quality(quick: bool = False) -> dict:
     """{title: DataFrame}: the MovieLens-100K quality table (quick: popularity and ItemCF only).
 
     The two-tower row is :func:`~course.evaluation.movielens_two_tower.movielens_two_tower` with the
-    settings of notebook ``02e``, which prints the same numbers.
+    settings of notebook ``02f`` (chosen on validation in ``02e``), which prints the same numbers.
     """
     models = cf_models()
     if quick:

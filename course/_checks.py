@@ -299,3 +299,30 @@ def check_user_indices(user_indices, n_users: int) -> np.ndarray:
         raise ValueError(f"user indices must lie in [0, {n_users}), got min {users.min()}, "
                          f"max {users.max()}")
     return users
+
+
+def check_tensor(x, name: str, ndim: int, *, floating: bool = True):
+    """``x`` itself if it is a torch tensor with ``ndim`` dimensions and the right dtype family.
+
+    The tensor twin of :func:`check_array`, for a model's ``forward`` and a loss: TypeError for
+    a non-tensor or a float/integer dtype mix-up (``floating=False`` asks for integer codes),
+    ValueError naming the expected and the actual shape. Never casts, never copies.
+    """
+    import torch  # local: the numpy checks above must not need torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D tensor, got shape {tuple(x.shape)}")
+    if floating and not x.is_floating_point():
+        raise TypeError(f"{name} must have a floating dtype, got {x.dtype}")
+    if not floating and (x.is_floating_point() or x.is_complex() or x.dtype == torch.bool):
+        raise TypeError(f"{name} must have an integer dtype, got {x.dtype}")
+    return x
+
+
+def check_width(x, name: str, axis: int, expected: int, what: str) -> None:
+    """ValueError unless ``x.shape[axis] == expected`` (``what`` names that axis, e.g. "fields")."""
+    if x.shape[axis] != expected:
+        raise ValueError(f"{name} must have {expected} {what} (axis {axis}), "
+                         f"got shape {tuple(x.shape)}")

@@ -88,8 +88,8 @@ def show_glossary(chapter: str | None = None, path: str | Path | None = None) ->
 
     Examples
     --------
-    >>> show_glossary("06").term.tolist()
-    ['diversity', 'DPP', 'MMR']
+    >>> {"diversity", "DPP", "MMR"} <= set(show_glossary("06").term)
+    True
     """
     table = load_glossary(path)
     if chapter is not None:
@@ -122,8 +122,9 @@ def chapter_glossary(chapter: str, path: str | Path | None = None):
 
     Examples
     --------
-    >>> print(chapter_glossary("06").data.splitlines()[2])
-    | diversity | 多样性 | How different the items in a list are from each other; reranking trades it against relevance. |
+    >>> rows = chapter_glossary("06").data.splitlines()   # header, rule, then the terms A-Z
+    >>> "| diversity | 多样性 | How different the items in a list are from each other; reranking trades it against relevance. |" in rows[2:]
+    True
     """
     from IPython.display import Markdown
 

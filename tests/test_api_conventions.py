@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from course._checks import NotFittedError, check_exclude, check_positive_int
 from course.recall.ann import ExactIndex, IVFIndex, exact_top_k
-from course.recall.cf import ItemCF, Swing, UserCF
+from course.recall.cf import ItemCF, MostPopular, Swing, UserCF
 
 R = sp.csr_matrix(np.array([[1, 1, 0, 0, 0], [1, 0, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 1, 1]],
                            dtype=float))
@@ -19,10 +19,10 @@ QUERIES = np.random.default_rng(1).normal(size=(3, 4))
 
 
 def fitted_recommenders():
-    return [ItemCF().fit(R), Swing().fit(R), UserCF(n_neighbours=2).fit(R)]
+    return [ItemCF().fit(R), Swing().fit(R), UserCF(n_neighbours=2).fit(R), MostPopular().fit(R)]
 
 
-@pytest.mark.parametrize("model", [ItemCF(), Swing(), UserCF()])
+@pytest.mark.parametrize("model", [ItemCF(), Swing(), UserCF(), MostPopular()])
 def test_recommend_before_fit_is_a_not_fitted_error(model):
     with pytest.raises(NotFittedError, match="not fitted"):
         model.recommend([0], k=2)

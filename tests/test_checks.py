@@ -205,3 +205,37 @@ def test_more_call_sites_follow_the_rule(tiny_world):
         oracle.top_k([0], 2.0, day=0)
     with pytest.raises(ValueError, match="k must be a positive int"):
         oracle.top_k_by_day([0], 0, days=[0])
+
+
+def test_check_tensor_and_check_width():
+    import torch
+
+    from course._checks import check_tensor, check_width
+    x = torch.zeros(2, 3)
+    assert check_tensor(x, "x", 2) is x                       # never casts, never copies
+    codes = torch.zeros(2, 3, dtype=torch.int64)
+    assert check_tensor(codes, "codes", 2, floating=False) is codes
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got ndarray"):
+        check_tensor(np.zeros((2, 3)), "x", 2)
+    with pytest.raises(ValueError, match=r"x must be a 3-D tensor, got shape \(2, 3\)"):
+        check_tensor(x, "x", 3)
+    with pytest.raises(TypeError, match="floating dtype"):
+        check_tensor(codes, "codes", 2)
+    for bad in (x, codes.bool()):
+        with pytest.raises(TypeError, match="integer dtype"):
+            check_tensor(bad, "codes", 2, floating=False)
+    check_width(x, "x", 1, 3, "fields")
+    with pytest.raises(ValueError, match=r"x must have 4 fields \(axis 1\), got shape \(2, 3\)"):
+        check_width(x, "x", 1, 4, "fields")
+
+
+def test_tensor_call_sites_follow_the_rule():
+    import torch
+
+    from course.recall.two_tower.losses import in_batch_softmax_loss, pointwise_loss
+    with pytest.raises(TypeError, match="positive_scores must be a torch.Tensor"):
+        pointwise_loss(np.zeros(3), torch.zeros(3))
+    with pytest.raises(TypeError, match="user_vectors must be a torch.Tensor"):
+        in_batch_softmax_loss(np.eye(2), torch.eye(2))
+    with pytest.raises(ValueError, match="user_vectors must be a 2-D tensor"):
+        in_batch_softmax_loss(torch.zeros(2), torch.zeros(2))

@@ -130,3 +130,19 @@ def test_a_non_psd_kernel_is_caught_on_the_way_without_the_full_check():
 def test_dpp_kernel_has_no_theta_one():
     with pytest.raises(ValueError, match="no finite DPP kernel"):
         dpp_kernel(np.ones(2), np.eye(2), 1.0)
+
+
+def test_k_above_n_on_a_full_rank_kernel_returns_every_item_once_ties_to_the_smaller_index():
+    rng = np.random.default_rng(8)
+    S, rewards = random_kernel(rng, 7, 12), rng.normal(size=7)
+    for window in (None, 3):
+        assert sorted(dpp(rewards, S, 50, 0.5, window).tolist()) == list(range(7))
+    # equal rewards on orthonormal items: every step is a tie, broken by the index
+    assert dpp(np.ones(5), np.eye(5), 5, 0.5).tolist() == [0, 1, 2, 3, 4]
+    assert naive_dpp(np.ones(5), np.eye(5), 5, 0.5).tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("change", [dict(theta=True), dict(k=True), dict(window=True)])
+def test_a_bool_is_not_a_number_here(change):
+    with pytest.raises(TypeError):
+        dpp(**{**GOOD, **change})

@@ -5,7 +5,8 @@ import pytest
 import scipy.sparse as sp
 
 from course.datasets import MovieLens
-from course.evaluation.movielens_two_tower import movielens_two_tower, validation_grid, validation_split
+from course.evaluation.movielens_two_tower import (movielens_two_tower, validation_ensemble, validation_grid,
+                                                  validation_split)
 
 pytestmark = pytest.mark.slow  # trains two-tower models
 
@@ -53,13 +54,43 @@ def test_same_seed_same_lists_and_log_q_changes_them(planted):
     first, second = make()(train, 5), make()(train, 5)
     np.testing.assert_array_equal(first, second)
     assert not np.array_equal(first, make(log_q_correction=False)(train, 5))
-    assert not np.array_equal(first, make(weight_decay=0.0)(train, 5))   # the default's 3e-4 acts
+    assert not np.array_equal(first, make(weight_decay=0.0)(train, 5))   # the default's 5e-4 acts
 
 
 def test_defaults_are_the_validation_choice():
-    defaults = movielens_two_tower.__kwdefaults__          # notebook 02e's choice on validation
-    assert {name: defaults[name] for name in ("temperature", "weight_decay", "epochs")} == \
-        {"temperature": 0.1, "weight_decay": 3e-4, "epochs": 7}
+    defaults = movielens_two_tower.__kwdefaults__   # tools/movielens_two_tower_search.py's choice
+    assert {name: defaults[name] for name in ("temperature", "weight_decay", "epochs", "n_models")} == \
+        {"temperature": 0.1, "weight_decay": 5e-4, "epochs": 8, "n_models": 3}
+
+
+def test_an_ensemble_is_one_two_tower_with_concatenated_vectors(planted):
+    """n_models=2 serves the summed cosines of the seed-0 and seed-1 models (a loop twin)."""
+    from course.evaluation.movielens_two_tower import _fit
+    data, train = planted
+    settings = dict(epochs=2, batch_size=64, embedding_dim=8, output_dim=8)
+    top = movielens_two_tower(data, n_models=2, **settings)(train, 5)
+    full = {name: value for name, value in movielens_two_tower.__kwdefaults__.items()
+            if name not in ("n_models", "seed")} | settings
+    runs = [_fit(data, train, seed=seed, **full) for seed in (0, 1)]
+    scores = sum(users @ items.T for users, items in runs)            # (n_users, n_items)
+    scores[train.toarray() > 0] = -np.inf
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :5]
+    np.testing.assert_array_equal(top, expected)
+    assert not np.array_equal(top, movielens_two_tower(data, n_models=1, **settings)(train, 5))
+
+
+def test_validation_ensemble_columns_are_the_single_runs_and_their_ensemble(planted):
+    data, train = planted
+    settings = dict(batch_size=64, embedding_dim=8, output_dim=8)
+    table = validation_ensemble(data, train, n_models=2, epochs=2, **settings)
+    assert list(table.columns) == ["seed 0", "seed 1", "mean of the single models", "ensemble"]
+    assert table.index.tolist() == [1, 2]
+    grid = validation_grid(data, train, [{}], epochs=2, **settings)      # seed 0, one model
+    np.testing.assert_allclose(table["seed 0"], grid["valid nDCG@10"])
+    np.testing.assert_allclose(table["mean of the single models"], table[["seed 0", "seed 1"]].mean(axis=1))
+    assert table["ensemble"].between(0, 1).all()
+    with pytest.raises(ValueError, match="n_models"):
+        validation_ensemble(data, train, n_models=0, epochs=1)
 
 
 def test_errors(planted):
@@ -110,7 +141,8 @@ def test_validation_grid_scores_every_setting_and_epoch_without_the_test_split(p
     data, train = planted
     table = validation_grid(data, train, [{"temperature": 0.1}, {"temperature": 0.5}], epochs=3,
                             batch_size=64, embedding_dim=8, output_dim=8)
-    assert table.shape == (6, 3)
+    assert table.shape == (6, 4)
+    assert table["split_seed"].tolist() == [0] * 6
     assert table["epochs"].tolist() == [1, 2, 3] * 2 and table["temperature"].tolist() == [0.1] * 3 + [0.5] * 3
     assert table["valid nDCG@10"].between(0, 1).all()
     again = validation_grid(data, train, [{"temperature": 0.1}], epochs=3, batch_size=64, embedding_dim=8,
@@ -118,3 +150,9 @@ def test_validation_grid_scores_every_setting_and_epoch_without_the_test_split(p
     np.testing.assert_array_equal(again["valid nDCG@10"], table["valid nDCG@10"][:3])
     with pytest.raises(ValueError, match="temperature"):
         validation_grid(data, train, [{"temperature": -1.0}], epochs=1)
+    two_splits = validation_grid(data, train, [{"temperature": 0.1}], epochs=1, split_seeds=(0, 1),
+                                 batch_size=64, embedding_dim=8, output_dim=8)
+    assert two_splits["split_seed"].tolist() == [0, 1]
+    assert two_splits["valid nDCG@10"].iloc[0] == table["valid nDCG@10"].iloc[0]
+    with pytest.raises(ValueError, match="split_seeds"):
+        validation_grid(data, train, [{}], epochs=1, split_seeds=())

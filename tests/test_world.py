@@ -304,3 +304,15 @@ def test_small_circles_fool_itemcf_but_not_swing(small_world):
         rows, cols = similarity.row[top], similarity.col[top]
         shares[name] = ((circle[rows] >= 0) & (circle[rows] == circle[cols])).mean()
     assert shares["itemcf"] > 0.3 and shares["swing"] < shares["itemcf"] / 5, shares
+
+
+def test_oracle_gives_the_same_probability_for_the_logs_int8_positions(tiny_world):
+    """The logs store position as int8; log2(1 + int8) would be float16 without the cast."""
+    logs = tiny_world.impressions.head(200)
+    day = int(logs["day"].iloc[0])
+    logs = logs[logs["day"] == day]
+    args = (logs["user_id"].to_numpy(), logs["item_id"].to_numpy())
+    narrow = tiny_world.oracle.click_probability(*args, day=day, position=logs["position"].to_numpy())
+    wide = tiny_world.oracle.click_probability(*args, day=day, position=logs["position"].to_numpy(np.int64))
+    assert logs["position"].dtype == np.int8
+    np.testing.assert_array_equal(narrow, wide)

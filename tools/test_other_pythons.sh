@@ -26,6 +26,11 @@ find_python() {  # $1 = "3.12"; prints a path that runs, or nothing
     done
 }
 
+# In parallel like `make test` (JOBS=0: one process): one worker per core, at most 4.
+jobs=${JOBS:-$(n=$(nproc 2>/dev/null || echo 1); [ "$n" -gt 4 ] && n=4; echo "$n")}
+parallel=()
+[ "$jobs" != "0" ] && parallel=(-n "$jobs" --dist loadfile)
+
 summary=()
 failed=0
 for v in $SUPPORTED; do
@@ -41,7 +46,7 @@ for v in $SUPPORTED; do
     if ! make --no-print-directory env VENV=".venv-$v" PYTHON="$python"; then
         summary+=("Python $v: FAILED to install"); failed=1; continue
     fi
-    if ".venv-$v/bin/python" -m pytest tests course notebooks -m "not slow" -q; then
+    if ".venv-$v/bin/python" -m pytest tests course notebooks -m "not slow" -q "${parallel[@]}"; then
         summary+=("Python $v: passed ($(( $(date +%s) - start )) s with the install)")
     else
         summary+=("Python $v: FAILED"); failed=1

@@ -21,8 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course._checks import check_int, check_positive_int
-from course.crossing._tensors import check_tensor, check_width
+from course._checks import check_int, check_positive_int, check_tensor, check_width
 
 __all__ = ["fm_interaction", "fm_cost", "FM"]
 

@@ -28,7 +28,9 @@ The table. :func:`movielens_benchmark_table` runs the whole protocol for a set o
 puts the published numbers beside them; the notebooks and ``benchmarks/bench_cf.py`` both call
 it, so their numbers agree by construction. A model is any function
 ``recommend(train, k) -> ndarray (n_users, k)`` (top-k column indices, seen items removed, -1
-padded); :func:`cf_models` holds the course's collaborative-filtering ones. To add a model
+padded); :func:`cf_models` holds the course's collaborative-filtering ones and the
+popularity baseline (:class:`course.recall.cf.MostPopular`), each wrapped by
+:func:`fit_and_recommend`. To add a model
 (e.g. the two-tower model), pass ``models={**cf_models(), "two-tower": recommend_fn}``.
 """
 from __future__ import annotations
@@ -44,10 +46,11 @@ from course.metrics import ndcg_at_k, precision_at_k, recall_at_k
 from course._checks import check_nonnegative_int, check_positive_int, check_probability
 from course.recall.cf.index import check_interactions
 from course.recall.cf.itemcf import ItemCF
+from course.recall.cf.popularity import MostPopular
 from course.recall.cf.swing import Swing
 from course.recall.cf.usercf import UserCF
 
-__all__ = ["stratified_split", "split_matrices", "popularity_recommend", "evaluate_top_k",
+__all__ = ["stratified_split", "split_matrices", "evaluate_top_k",
            "PUBLISHED_MOVIELENS_100K", "fit_and_recommend", "cf_models",
            "movielens_benchmark_table"]
 
@@ -153,49 +156,6 @@ def split_matrices(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
             user_ids, item_ids)
 
 
-def popularity_recommend(R, k: int, exclude_seen: bool = True) -> np.ndarray:
-    """Popularity baseline (热门推荐): the items most users interacted with, seen ones removed.
-
-    It keeps ``exclude_seen`` (not ``exclude=``) and returns items only because it *is* the
-    ``recommend(train, k)`` callable of :func:`movielens_benchmark_table`, whose protocol
-    removes the train matrix's items inside the callable (as :func:`fit_and_recommend` does).
-
-    Parameters
-    ----------
-    R : sparse matrix or array-like of shape (n_users, n_items)
-    k : int
-    exclude_seen : bool, default True
-        Drop each user's own items of ``R``.
-
-    Returns
-    -------
-    ndarray of shape (n_users, k), int64, -1 padded; ties go to the smaller item index.
-
-    Examples
-    --------
-    >>> popularity_recommend([[1, 0, 0], [1, 1, 0], [0, 0, 0]], k=2).tolist()
-    [[1, -1], [-1, -1], [0, 1]]
-    """
-    matrix = check_interactions(R)
-    k = check_positive_int(k, "k")
-    popularity = np.diff(matrix.tocsc().indptr)  # (n_items,) users per item
-    order = np.argsort(-popularity, kind="stable")  # most popular first, ties to smaller index
-    order = order[popularity[order] > 0]
-    # A user's top k unseen items are among the k + (items they saw) most popular ones.
-    most_seen = int(np.diff(matrix.indptr).max()) if exclude_seen else 0
-    candidates = order[:k + most_seen]  # (width,)
-    if exclude_seen:
-        seen = matrix[:, candidates].toarray() > 0  # (n_users, width)
-    else:
-        seen = np.zeros((matrix.shape[0], candidates.size), dtype=bool)
-    first_unseen = np.argsort(seen, axis=1, kind="stable")[:, :k]  # unseen first, order kept
-    picked = np.where(np.take_along_axis(seen, first_unseen, axis=1), -1,
-                      candidates[first_unseen])  # (n_users, min(k, width))
-    out = np.full((matrix.shape[0], k), -1, dtype=np.int64)
-    out[:, :picked.shape[1]] = picked
-    return out
-
-
 def evaluate_top_k(recommended, test, k: int = 10) -> dict[str, float]:
     """nDCG@k, precision@k and recall@k of top-k lists against held-out interactions.
 
@@ -261,7 +221,7 @@ def cf_models() -> dict[str, Callable]:
 
     Defaults, not values tuned on the test split: the table compares methods, not tuning effort.
     """
-    return {"popularity": popularity_recommend, "ItemCF": fit_and_recommend(ItemCF),
+    return {"popularity": fit_and_recommend(MostPopular), "ItemCF": fit_and_recommend(ItemCF),
             "Swing": fit_and_recommend(Swing), "UserCF": fit_and_recommend(UserCF)}
 
 
@@ -300,7 +260,7 @@ def movielens_benchmark_table(models: dict[str, Callable] | None = None,
 
     >>> ratings = pd.DataFrame({"user_id": [1] * 4 + [2] * 4 + [3] * 4,
     ...                         "item_id": [10, 11, 12, 13, 10, 11, 12, 14, 12, 13, 10, 14]})
-    >>> table = movielens_benchmark_table({"popularity": popularity_recommend}, ratings, k=1,
+    >>> table = movielens_benchmark_table({"popularity": fit_and_recommend(MostPopular)}, ratings, k=1,
     ...                                   published=False)
     >>> table.drop(columns="seconds").round(4).to_dict("records")
     [{'model': 'popularity', 'source': 'course', 'nDCG@1': 0.3333, 'precision@1': 0.3333, 'recall@1': 0.3333}]

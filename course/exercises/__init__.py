@@ -22,8 +22,15 @@ from course.exercises.registry import Exercise, check, get_exercise, known_ids, 
 
 # Importing the chapters registers their exercises.
 from course.exercises import ch00, ch01, ch02  # noqa: E402,F401  (imported for their side effect)
+from course.exercises import ch03a  # noqa: E402,F401
+from course.exercises import ch03b  # noqa: E402,F401
+from course.exercises import ch03c  # noqa: E402,F401
+from course.exercises import ch03d  # noqa: E402,F401
+from course.exercises import ch03e  # noqa: E402,F401
+from course.exercises import ch06a  # noqa: E402,F401
+from course.exercises import ch06b  # noqa: E402,F401
+from course.exercises import ch07a  # noqa: E402,F401
+from course.exercises import ch07b  # noqa: E402,F401
 
 __all__ = ["check", "known_ids", "get_exercise", "register", "Exercise",
            "CheckResult", "CaseFailure", "check_function", "check_answer", "summarize"]
-from course.exercises import ch07a  # noqa: E402,F401
-from course.exercises import ch07b  # noqa: E402,F401

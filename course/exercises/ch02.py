@@ -1,5 +1,5 @@
-"""Exercises of notebooks 02a–02d (recall): collaborative filtering, two towers, serving,
-channels and exposure filtering.
+"""Exercises of notebooks 02a–02e (recall): collaborative filtering, two towers, serving,
+channels and exposure filtering, an ensemble of two towers.
 
 The references are written in plain numpy where they can be, and differently from the model
 answers (a loop where the model answer vectorises, or the other way round), so that the test
@@ -189,3 +189,21 @@ def same_city_notes(user_city, item_cities, publish_day, k):
 def bits_per_key(false_positive_rate=0.001):
     """Bits per key m / n of a Bloom filter with the optimal k at the given FPR."""
     return -math.log(false_positive_rate) / math.log(2) ** 2
+
+
+# --------------------------------------------------------------------------- 02e
+def _ensemble_case(rng: np.random.Generator) -> dict:
+    n_models, n_users, n_items, dim = (int(rng.integers(1, 4)), int(rng.integers(1, 6)),
+                                       int(rng.integers(1, 7)), int(rng.integers(1, 5)))
+    return dict(user_vectors=[rng.normal(size=(n_users, dim)) for _ in range(n_models)],
+                item_vectors=[rng.normal(size=(n_items, dim)) for _ in range(n_models)])
+
+
+@register("02e.1", "function", make_case=_ensemble_case,
+          hint="add up U_m @ I_m.T over the models (or one product of the concatenated vectors)")
+def ensemble_scores(user_vectors, item_vectors):
+    """(n_users, n_items) scores of an ensemble: the sum over models of their inner products."""
+    total = 0.0
+    for users, items in zip(user_vectors, item_vectors):   # one model at a time
+        total = total + np.asarray(users) @ np.asarray(items).T
+    return total

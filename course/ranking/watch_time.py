@@ -48,7 +48,8 @@ def _times(t, name: str = "t"):
         if isinstance(t, bool) or not isinstance(t, (numbers.Real, np.ndarray, list, tuple)):
             raise TypeError(f"{name} must be a number, an array or a tensor, got {type(t).__name__}")
         array = check_array(t, range(33), name, "iuf")
-        t = torch.as_tensor(array, dtype=torch.float64 if array.dtype == np.float64
+        # torch.tensor copies: a read-only array (a pandas column) would make as_tensor warn
+        t = torch.tensor(array, dtype=torch.float64 if array.dtype == np.float64
                             else torch.get_default_dtype())
     if not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
         raise ValueError(f"{name} must be finite and >= 0 (a watch time), got min {t.min().item()!r}")

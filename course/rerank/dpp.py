@@ -1,4 +1,4 @@
-"""Determinantal point process (DPP, 行列式点过程) reranking: fast greedy MAP (notebook 06c).
+"""Determinantal point process (DPP, 行列式点过程) reranking: fast greedy MAP (notebook 06b).
 
 The kernel of Chen, Zhang & Zhou, "Fast greedy MAP inference for determinantal point process
 to improve recommendation diversity" (NeurIPS 2018, arXiv 1709.05135)::

@@ -1,4 +1,4 @@
-"""Business rules (规则) as candidate filters for MMR and DPP (notebook 06b).
+"""Business rules (规则) as candidate filters for MMR and DPP (notebooks 06a, 06b).
 
 The lecture's three rules on a note's type (image / video note, ad, e-commerce card, ...)::
 

@@ -40,7 +40,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from course._checks import check_positive_int
+from course._checks import check_positive_int, check_tensor
 from course.recall.ann.path_penalty import assign_with_path_penalty
 from course.seed import private_torch_rng
 from course.training import train
@@ -92,7 +92,9 @@ class PathModel(nn.Module):
 
     def forward(self, users: torch.Tensor, paths: torch.Tensor) -> torch.Tensor:
         """``log p(path | user)`` of shape (B,) for users (B, user_dim) and paths (B, D) int64."""
-        if paths.ndim != 2 or paths.shape[1] != self.depth or len(paths) != len(users):
+        check_tensor(users, "users", 2)
+        check_tensor(paths, "paths", 2, floating=False)
+        if paths.shape[1] != self.depth or len(paths) != len(users):
             raise ValueError(f"paths must have shape ({len(users)}, {self.depth}), got {tuple(paths.shape)}")
         total = torch.zeros(len(users), dtype=users.dtype)
         for d in range(self.depth):  # a loop over layers (D is small)

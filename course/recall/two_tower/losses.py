@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course._checks import check_positive_int, check_real
+from course._checks import check_positive_int, check_real, check_tensor
 
 __all__ = ["pointwise_loss", "triplet_hinge_loss", "triplet_logistic_loss", "listwise_softmax_loss",
            "in_batch_softmax_loss", "log_sampling_probability", "make_loss_fn", "OBJECTIVES"]
@@ -44,10 +44,11 @@ OBJECTIVES = ("pointwise", "hinge", "logistic", "listwise", "in_batch")
 
 def _check_pair(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
     """Validate (B,) positive and (B,) or (B, n) negative scores; return negatives as (B, n)."""
-    if not isinstance(positive, torch.Tensor) or not isinstance(negative, torch.Tensor):
-        raise TypeError("scores must be torch tensors")
-    if positive.ndim != 1 or positive.numel() == 0:
-        raise ValueError(f"positive_scores must have shape (B,), got {tuple(positive.shape)}")
+    check_tensor(positive, "positive_scores", 1)
+    if positive.numel() == 0:
+        raise ValueError(f"positive_scores must have shape (B,) with B >= 1, got {tuple(positive.shape)}")
+    if not isinstance(negative, torch.Tensor):
+        raise TypeError(f"negative_scores must be a torch.Tensor, got {type(negative).__name__}")
     negative = negative.unsqueeze(1) if negative.ndim == 1 else negative
     if negative.ndim != 2 or negative.shape[0] != positive.shape[0] or negative.shape[1] == 0:
         raise ValueError(f"negative_scores must have shape (B,) or (B, n) with B = "
@@ -157,7 +158,9 @@ def in_batch_softmax_loss(user_vectors, item_vectors, log_q=None, temperature: f
     >>> round(loss.item(), 6)  # each user's own item wins by 1 / 0.1 = 10 logits
     9.1e-05
     """
-    if user_vectors.ndim != 2 or user_vectors.shape != item_vectors.shape or len(user_vectors) == 0:
+    check_tensor(user_vectors, "user_vectors", 2)
+    check_tensor(item_vectors, "item_vectors", 2)
+    if user_vectors.shape != item_vectors.shape or len(user_vectors) == 0:
         raise ValueError(f"user_vectors and item_vectors must both have shape (B, D), got "
                          f"{tuple(user_vectors.shape)} and {tuple(item_vectors.shape)}")
     check_real(temperature, "temperature", low=0, low_open=True)

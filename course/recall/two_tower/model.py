@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course._checks import check_int
+from course._checks import check_int, check_tensor, check_width
 from course.recall.two_tower.features import TowerFeatures
 from course.recall.ann.exact import exact_top_k
 from course.training import predict
@@ -114,10 +114,10 @@ class Tower(nn.Module):
 
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         """Vectors of shape (B, D) from ``categorical`` (B, F) int64 and ``numeric`` (B, N)."""
-        if categorical.ndim != 2 or categorical.shape[1] != len(self.cardinalities):
-            raise ValueError(f"categorical must have shape (B, {len(self.cardinalities)}), "
-                             f"got {tuple(categorical.shape)}")
-        if numeric.ndim != 2 or numeric.shape != (len(categorical), self.n_numeric):
+        check_tensor(categorical, "categorical", 2, floating=False)
+        check_width(categorical, "categorical", 1, len(self.cardinalities), "categorical fields")
+        check_tensor(numeric, "numeric", 2)
+        if numeric.shape != (len(categorical), self.n_numeric):
             raise ValueError(f"numeric must have shape ({len(categorical)}, {self.n_numeric}), "
                              f"got {tuple(numeric.shape)}")
         # An out-of-range code would silently read the next field's rows of the shared table.
