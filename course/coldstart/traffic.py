@@ -228,7 +228,7 @@ class TrafficPolicy:
             targets = targets * np.asarray(rule.tiers, dtype=float)[tier]
         return targets
 
-    def _taste(self, users, items) -> np.ndarray:
+    def taste(self, users, items) -> np.ndarray:
         """(U, m) the users' best interest match with the notes, in chunks of users."""
         oracle = self.environment.oracle
         latent = oracle.items["latent"][items].T                                      # (d, m)
@@ -260,12 +260,12 @@ class TrafficPolicy:
         old_items = old_items[keep]
         users, inverse = np.unique(requests.user_ids, return_inverse=True)            # today's users
         # Recall: each user's best old notes by the ranker's base score (fixed within the day).
-        base_old = self.taste_weight * self._taste(users, old_items) + old_quality[keep]
+        base_old = self.taste_weight * self.taste(users, old_items) + old_quality[keep]
         n_old = min(self.n_candidates, len(old_items))
         top = np.argpartition(-base_old, n_old - 1, axis=1)[:, :n_old]               # (U, n_old)
         candidates = np.concatenate([old_items[top], np.broadcast_to(young_items, (len(users), len(young_items)))], 1)
         base = np.concatenate([np.take_along_axis(base_old, top, 1),
-                               self.taste_weight * self._taste(users, young_items)
+                               self.taste_weight * self.taste(users, young_items)
                                + self.quality_estimate(young_items)], 1)              # (U, n_old + n_young)
         probability = sigmoid(self.bias + base)                                       # P̂(click)
         young_publish = publish[young]
