@@ -1,0 +1,119 @@
+"""A small click ranker (精排) with a pluggable behaviour-sequence block, for the chapter 5
+experiments: the same ranker with no history, the LastN mean, DIN (or its softmax variant) or
+DIN on the recent history plus SIM on the long one, so that only the pooling differs.
+
+Item representation: ``x_i = item_embedding[i] + category_embedding[c_i]`` (d wide), shared by the
+candidate and the history, as in DIN (the paper shares goods-id and category embeddings
+between the ad and the behaviours). User interest u (one or two d-vectors), then an MLP on
+``[user_embedding, x_cand, u, x_cand ⊙ u]`` → the click logit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from course._checks import check_positive_int
+from course.behaviour._tensors import check_tensor
+from course.behaviour.din import TargetAttention
+from course.behaviour.lastn import lastn_mean
+from course.behaviour.sim import SearchBasedInterest
+
+__all__ = ["BehaviourRanker", "POOLINGS"]
+
+POOLINGS = ("none", "mean", "din", "softmax", "sim")
+
+
+class BehaviourRanker(nn.Module):
+    """Click logit from (user, candidate, history) with ``pooling`` as the only variable part.
+
+    Parameters
+    ----------
+    item_category : array of int, shape (n_items,)
+        Category id of every item (a buffer: the model looks categories up itself).
+    n_users : int
+        Users with an id embedding (0 disables it: the history is the only user feature).
+    dim : int
+        d.
+    pooling : {"none", "mean", "din", "softmax", "sim"}
+        How the history becomes the user's interest. ``"sim"``: DIN on the ``short`` most
+        recent events (short-term interest) and SIM's hard or soft search + DIN with Δt on the
+        whole history (long-term interest), two separate features.
+    hidden : tuple of int
+        The MLP's hidden widths.
+    attention_hidden : tuple of int
+        The activation unit's hidden widths.
+    short, k, search : int, int, str
+        For ``"sim"``: recent events in the short-term block, K retrieved, ``"hard"`` or ``"soft"``.
+
+    Examples
+    --------
+    >>> m = BehaviourRanker(np.array([0, 1, 1]), n_users=2, dim=4, pooling="din")
+    >>> m(torch.tensor([0]), torch.tensor([2]), torch.tensor([[1, -1]]),
+    ...   torch.tensor([[True, False]])).shape
+    torch.Size([1])
+    """
+
+    def __init__(self, item_category, n_users: int, dim: int = 16, pooling: str = "din",
+                 hidden=(64,), attention_hidden=(36,), short: int = 20, k: int = 20,
+                 search: str = "hard"):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        item_category = np.asarray(item_category)
+        if item_category.ndim != 1 or not np.issubdtype(item_category.dtype, np.integer):
+            raise TypeError("item_category must be a 1-D integer array")
+        self.pooling, self.dim = pooling, check_positive_int(dim, "dim")
+        self.register_buffer("item_category", torch.as_tensor(item_category, dtype=torch.long))
+        self.item_embedding = nn.Embedding(len(item_category), dim)
+        self.category_embedding = nn.Embedding(int(item_category.max()) + 1, dim)
+        self.user_embedding = nn.Embedding(n_users, dim) if n_users else None
+        self.short = check_positive_int(short, "short")
+        if pooling in ("din", "softmax"):
+            self.attention = TargetAttention(dim, attention_hidden, kind=pooling)
+        if pooling == "sim":
+            self.attention = TargetAttention(dim, attention_hidden, kind="din")
+            self.long_term = SearchBasedInterest(dim, k=k, mode=search, hidden=attention_hidden)
+        n_interest = {"none": 0, "sim": 2}.get(pooling, 1)
+        width = dim * (1 + (n_users > 0) + 2 * n_interest)
+        layers = []
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        self.mlp = nn.Sequential(*layers, nn.Linear(width, 1))
+        for emb in (self.item_embedding, self.category_embedding):
+            nn.init.normal_(emb.weight, std=0.1)
+
+    def represent(self, items: torch.Tensor) -> torch.Tensor:
+        """x = item embedding + category embedding, shape ``items.shape + (d,)``; -1 → item 0."""
+        items = items.clamp(min=0)
+        return self.item_embedding(items) + self.category_embedding(self.item_category[items])
+
+    def interest(self, candidate_items, history_items, mask, hours_ago=None) -> list[torch.Tensor]:
+        """The user-interest features, each (B, d) (none, one, or short- and long-term)."""
+        if self.pooling == "none":
+            return []
+        e, h = self.represent(candidate_items), self.represent(history_items)      # (B,d) (B,N,d)
+        if self.pooling == "mean":
+            return [lastn_mean(h, mask)]
+        if self.pooling in ("din", "softmax"):
+            return [self.attention(e, h, mask)]
+        if hours_ago is None:
+            raise ValueError("pooling='sim' needs hours_ago (the time since each event)")
+        s = self.short
+        short = self.attention(e, h[:, :s], mask[:, :s])                              # recent
+        long = self.long_term(e, h, mask, hours_ago, self.item_category[candidate_items],
+                              self.item_category[history_items.clamp(min=0)])
+        return [short, long]
+
+    def forward(self, user_ids, item_ids, history_items, mask, hours_ago=None) -> torch.Tensor:
+        """Click logits of shape (B,): user_ids, item_ids (B,); history_items, mask (B, N)."""
+        check_tensor(item_ids, "item_ids", 1, kind="int")
+        check_tensor(history_items, "history_items", 2, kind="int")
+        e = self.represent(item_ids)
+        parts = [e]
+        if self.user_embedding is not None:
+            parts.append(self.user_embedding(user_ids))
+        for u in self.interest(item_ids, history_items, mask, hours_ago):
+            parts += [u, e * u]
+        return self.mlp(torch.cat(parts, dim=1)).squeeze(1)
