@@ -252,3 +252,49 @@ def test_ranker_shapes_and_padding(pooling):
     torch.testing.assert_close(m(torch.tensor([0, 1, 3]), torch.tensor([1, 2, 9]), padded, mask, hours), out)
     with pytest.raises(ValueError, match="pooling"):
         BehaviourRanker(np.arange(3), 2, pooling="max")
+
+
+def test_din_by_category_pairs_equals_the_generic_path():
+    torch.manual_seed(7)
+    m = BehaviourRanker(np.arange(12) % 4, n_users=0, dim=4, pooling="din", hidden=(8,),
+                        attention_hidden=(5,), item_ids_in_sequence=False)
+    args = (torch.tensor([0, 0, 0]), torch.tensor([1, 5, 11]), torch.randint(0, 12, (3, 6)),
+            torch.rand(3, 6) < 0.6)
+    fast = m(*args)
+    m.pair_table = False
+    torch.testing.assert_close(m(*args), fast)
+
+
+def test_lastn_user_tower_feeds_the_means_to_the_tower():
+    from course.behaviour import LastNUserTower
+    from course.recall.two_tower import Tower
+
+    torch.manual_seed(8)
+    tower = Tower([4], n_numeric=1 + 2 * 3, embedding_dim=2, hidden_dims=(5,), output_dim=3)
+    user = LastNUserTower(tower, torch.nn.Embedding(9, 3), n_types=2)
+    cat, num = torch.tensor([[1], [3]]), torch.randn(2, 1)
+    h1, h2 = torch.tensor([[1, 4, -1], [-1, -1, -1]]), torch.tensor([[8, -1, -1], [2, 2, 5]])
+    out = user(cat, num, [(h1, h1 >= 0), (h2, h2 >= 0)])
+    e = user.item_embedding.weight
+    means = torch.stack([torch.cat([(e[1] + e[4]) / 2, e[8]]), torch.cat([torch.zeros(3), (2 * e[2] + e[5]) / 3])])
+    torch.testing.assert_close(out, tower(cat, torch.cat([num, means], 1)))
+    with pytest.raises(ValueError, match="histories"):
+        user(cat, num, [(h1, h1 >= 0)])
+
+
+def test_experiment_helpers():
+    from course.behaviour.experiment import evaluate_scores, logged_click_probability, ranker_inputs
+
+    w = world.generate("tiny")
+    imp = w.impressions
+    p = logged_click_probability(w, imp)
+    day0 = imp.day.to_numpy() == 0
+    # the environment drew day 0's clicks from these probabilities: their sum matches the clicks
+    assert abs(p[day0].sum() - imp.click[day0].sum()) < 4 * np.sqrt(p[day0].sum())
+    s = last_n_events(imp[imp.click == 1], imp, 3)
+    data = ranker_inputs(imp, s, np.arange(5))
+    assert len(data) == 6 and data[2].shape == (5, 3)
+    with pytest.raises(ValueError, match="one row per impression"):
+        ranker_inputs(imp.iloc[:3], s, [0])
+    table = evaluate_scores(imp.user_id.to_numpy(), imp.click.to_numpy(), {"oracle": p})
+    assert 0.5 < table.loc["oracle", "AUC"] <= 1
