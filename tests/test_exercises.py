@@ -242,7 +242,7 @@ def test_unknown_id_lists_the_known_ids():
 
 def test_ids_name_a_notebook_and_every_chapter_registers():
     prefixes = {get_exercise(i).notebook_prefix for i in known_ids()}
-    assert prefixes == {"00", "01a", "01b", "02a", "02b", "02c", "02d"}
+    assert prefixes == {"00", "01a", "01b", "02a", "02b", "02c", "02d", "05a"}
     for prefix in prefixes:
         assert len(list(NOTEBOOKS.glob(f"{prefix}_*.ipynb"))) == 1, prefix
 
@@ -334,12 +334,14 @@ def notebook_state(prefix: str) -> dict:
     elif prefix == "02b":
         item_clicks = rng.integers(0, 100, 50)
         state.update(item_clicks=item_clicks, head=np.argsort(-item_clicks, kind="stable")[:5])
+    elif prefix == "05a":
+        state.update(seqs=types.SimpleNamespace(lengths=rng.integers(0, 4, 50)), test_rows=np.arange(30))
     elif prefix == "02c":
         state["update_recall"] = {"frozen": [0.5, 0.5], "full only": [0.6, 0.62], "incremental": [0.55, 0.6]}
     return state
 
 
-@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d", "02e"])
+@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d", "02e", "05a"])
 def test_model_answers_pass_their_checks(prefix, capsys):
     (path,) = SOLUTIONS.glob(f"{prefix}_*.md")
     sections = solution_sections(path)

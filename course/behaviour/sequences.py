@@ -79,7 +79,9 @@ def last_n_events(events: pd.DataFrame, queries: pd.DataFrame, n: int) -> Sequen
     Parameters
     ----------
     events : DataFrame with integer columns user_id, item_id, day, hour, request_id
-        The behaviour log, e.g. the clicked rows of ``world.impressions``. Any order.
+        The behaviour log, e.g. the clicked rows of ``world.impressions``. Events at the same
+        time (one slate) keep their order in this frame, the later row counting as more recent
+        (the world logs a slate by position).
     queries : DataFrame with integer columns user_id, day, hour, request_id
         The rows that need a history, e.g. impressions to score.
     n : int
