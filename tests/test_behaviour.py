@@ -298,3 +298,44 @@ def test_experiment_helpers():
         ranker_inputs(imp.iloc[:3], s, [0])
     table = evaluate_scores(imp.user_id.to_numpy(), imp.click.to_numpy(), {"oracle": p})
     assert 0.5 < table.loc["oracle", "AUC"] <= 1
+
+
+@pytest.mark.parametrize("search", ["hard", "soft"])
+def test_ranker_sim_equals_the_module_on_the_whole_history(search):
+    torch.manual_seed(9)
+    m = BehaviourRanker(np.arange(15) % 4, n_users=0, dim=4, pooling="sim", hidden=(6,),
+                        attention_hidden=(5,), short=3, k=4, search=search)
+    cand, items = torch.tensor([1, 6, 14]), torch.randint(0, 15, (3, 12))
+    mask, hours = torch.rand(3, 12) < 0.8, torch.rand(3, 12) * 300
+    e = m.represent(cand)
+    direct = m.long_term(e, m.represent(items), mask, hours, m.item_category[cand],
+                         m.item_category[items])
+    torch.testing.assert_close(m._long_term(e, cand, items, mask, hours), direct)
+
+
+# ---------------------------------------------------------------- lifelong histories
+def test_lifelong_histories_follow_the_truth_and_are_deterministic():
+    from course.behaviour.lifelong import candidate_rows, lifelong_histories
+
+    w = world.generate("tiny")
+    users, items = np.arange(0, 40, 2), np.arange(300)
+    a = lifelong_histories(w, users, items, n_days=3, events_per_day=5, seed=1)
+    b = lifelong_histories(w, users, items, n_days=3, events_per_day=5, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == len(users) * 3 * 5 and set(a.item_id) <= set(items)
+    assert (a.groupby(["user_id", "day"]).item_id.nunique() == 5).all()      # without replacement
+    # chosen events have higher true logits than the slice's average, day by day
+    for day in range(3):
+        logit = w.oracle.click_logit_matrix(users, items, day=day)
+        part = a[a.day == day]
+        chosen = logit[np.searchsorted(users, part.user_id), np.searchsorted(items, part.item_id)]
+        assert chosen.mean() > logit.mean() + 1.0
+    c = candidate_rows(w, users, items, day=3, n_random=4, n_recalled=3, seed=2)
+    assert len(c) == len(users) * 7 and (c.groupby("user_id").item_id.nunique() == 7).all()
+    np.testing.assert_allclose(c.p_click, w.oracle.click_probability(c.user_id.to_numpy(), c.item_id.to_numpy(), day=3))
+    with pytest.raises(ValueError, match="events_per_day"):
+        lifelong_histories(w, users, items[:3], n_days=1, events_per_day=5)
+    with pytest.raises(ValueError, match="user_ids"):
+        lifelong_histories(w, np.array([10**6]), items, n_days=1, events_per_day=1)
+    with pytest.raises(ValueError, match="n_random"):
+        candidate_rows(w, users, items[:3], day=0, n_random=2, n_recalled=2)

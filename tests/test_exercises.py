@@ -242,7 +242,7 @@ def test_unknown_id_lists_the_known_ids():
 
 def test_ids_name_a_notebook_and_every_chapter_registers():
     prefixes = {get_exercise(i).notebook_prefix for i in known_ids()}
-    assert prefixes == {"00", "01a", "01b", "02a", "02b", "02c", "02d", "05a"}
+    assert prefixes == {"00", "01a", "01b", "02a", "02b", "02c", "02d", "05a", "05b"}
     for prefix in prefixes:
         assert len(list(NOTEBOOKS.glob(f"{prefix}_*.ipynb"))) == 1, prefix
 
@@ -341,7 +341,7 @@ def notebook_state(prefix: str) -> dict:
     return state
 
 
-@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d", "02e", "05a"])
+@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d", "02e", "05a", "05b"])
 def test_model_answers_pass_their_checks(prefix, capsys):
     (path,) = SOLUTIONS.glob(f"{prefix}_*.md")
     sections = solution_sections(path)

@@ -7,6 +7,7 @@
 - :mod:`course.behaviour.din`: ``TargetAttention``, DIN's activation unit and the softmax variant;
 - :mod:`course.behaviour.sim`: SIM's hard and soft search and the long-term interest block;
 - :mod:`course.behaviour.ranker`: a click ranker whose only variable part is the pooling;
+- :mod:`course.behaviour.lifelong`: long histories drawn from the world's truth (05b);
 - :mod:`course.behaviour.experiment`: the notebooks' plumbing (oracle probabilities of logged
   rows, input tensors, one training run).
 """

@@ -22,7 +22,7 @@ from course._checks import check_positive_int
 from course.behaviour._tensors import check_tensor
 from course.behaviour.din import TargetAttention
 from course.behaviour.lastn import lastn_mean
-from course.behaviour.sim import SearchBasedInterest
+from course.behaviour.sim import SearchBasedInterest, gather_positions, hard_search, soft_search
 
 __all__ = ["BehaviourRanker", "POOLINGS"]
 
@@ -110,6 +110,9 @@ class BehaviourRanker(nn.Module):
         """The user-interest features, each (B, d) (none, one, or short- and long-term)."""
         if self.pooling == "none":
             return []
+        if self.pooling == "sim":                  # only the short window is embedded whole
+            history_items, long_items, long_mask = history_items[:, :self.short], history_items, mask
+            mask = mask[:, :self.short]
         e, h = self.represent(candidate_items), self.represent(history_items)      # (B,d) (B,N,d)
         if self.pooling == "mean":
             return [lastn_mean(h, mask)]
@@ -119,11 +122,22 @@ class BehaviourRanker(nn.Module):
             return [self.attention(e, h, mask)]
         if hours_ago is None:
             raise ValueError("pooling='sim' needs hours_ago (the time since each event)")
-        s = self.short
-        short = self.attention(e, h[:, :s], mask[:, :s])                              # recent
-        long = self.long_term(e, h, mask, hours_ago, self.item_category[candidate_items],
-                              self.item_category[history_items.clamp(min=0)])
-        return [short, long]
+        short = self.attention(e, h, mask)                                            # recent
+        return [short, self._long_term(e, candidate_items, long_items, long_mask, hours_ago)]
+
+    def _long_term(self, e, candidate_items, history_items, mask, hours_ago) -> torch.Tensor:
+        """SIM: search first, then embed and attend to the K retrieved events only, so the
+        cost of the long history is the search (categories, or detached inner products), not
+        the activation unit. Same numbers as ``self.long_term(e, represent(history), …)``."""
+        if self.long_term.mode == "hard":
+            positions, found = hard_search(self.item_category[candidate_items],
+                                           self.item_category[history_items.clamp(min=0)], mask,
+                                           self.long_term.k)
+        else:
+            with torch.no_grad():
+                positions, found = soft_search(e, self.represent(history_items), mask, self.long_term.k)
+        retrieved = self.represent(gather_positions(history_items, positions))        # (B, K, d)
+        return self.long_term.attend(e, retrieved, found, gather_positions(hours_ago, positions))
 
     def _din_by_category_pairs(self, candidate_items, history_items, mask) -> torch.Tensor:
         """DIN when the sequence is represented by categories alone: the activation unit only

@@ -166,6 +166,15 @@ class SearchBasedInterest(nn.Module):
             return hard_search(candidate_category, history_category, mask, self.k)
         return soft_search(candidate.detach(), history.detach(), mask, self.k)
 
+    def attend(self, candidate, retrieved, found, hours_ago) -> torch.Tensor:
+        """The exact search unit: DIN with Δt on the retrieved events, (B, d).
+
+        ``retrieved`` (B, K, d), ``found`` (B, K) bool, ``hours_ago`` (B, K) of those events."""
+        extra = None
+        if self.time_embedding is not None:
+            extra = self.time_embedding(time_buckets(hours_ago))                     # (B, K, t)
+        return self.attention(candidate, retrieved, found, extra)
+
     def forward(self, candidate, history, mask, hours_ago, candidate_category=None,
                 history_category=None) -> torch.Tensor:
         """Long-term interest (B, d) from a long history (B, L, d), mask (B, L), Δt (B, L)."""
@@ -174,8 +183,5 @@ class SearchBasedInterest(nn.Module):
         if hours_ago.shape != mask.shape:
             raise ValueError(f"hours_ago must have shape {tuple(mask.shape)}, got {tuple(hours_ago.shape)}")
         positions, found = self.search(candidate, history, mask, candidate_category, history_category)
-        short = gather_positions(history, positions)                             # (B, K, d)
-        extra = None
-        if self.time_embedding is not None:
-            extra = self.time_embedding(time_buckets(gather_positions(hours_ago, positions)))  # (B, K, t)
-        return self.attention(candidate, short, found, extra)
+        return self.attend(candidate, gather_positions(history, positions), found,
+                           gather_positions(hours_ago, positions))                 # (B, d)

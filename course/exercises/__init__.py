@@ -23,6 +23,7 @@ from course.exercises.registry import Exercise, check, get_exercise, known_ids, 
 # Importing the chapters registers their exercises.
 from course.exercises import ch00, ch01, ch02  # noqa: E402,F401  (imported for their side effect)
 from course.exercises import ch05a  # noqa: E402,F401
+from course.exercises import ch05b  # noqa: E402,F401
 
 __all__ = ["check", "known_ids", "get_exercise", "register", "Exercise",
            "CheckResult", "CaseFailure", "check_function", "check_answer", "summarize"]
