@@ -242,7 +242,7 @@ def test_unknown_id_lists_the_known_ids():
 
 def test_ids_name_a_notebook_and_every_chapter_registers():
     prefixes = {get_exercise(i).notebook_prefix for i in known_ids()}
-    assert prefixes == {"00", "01a", "01b", "02a", "02b", "02c", "02d", "05a", "05b"}
+    assert prefixes == {"00", "01a", "01b", "02a", "02b", "02c", "02d", "05a", "05b", "05c"}
     for prefix in prefixes:
         assert len(list(NOTEBOOKS.glob(f"{prefix}_*.ipynb"))) == 1, prefix
 
@@ -334,6 +334,9 @@ def notebook_state(prefix: str) -> dict:
     elif prefix == "02b":
         item_clicks = rng.integers(0, 100, 50)
         state.update(item_clicks=item_clicks, head=np.argsort(-item_clicks, kind="stable")[:5])
+    elif prefix == "05c":
+        state.update(seqs=types.SimpleNamespace(lengths=rng.integers(0, 4, 50)),
+                     parts=[np.arange(10), np.arange(10, 20), np.arange(20, 50)])
     elif prefix == "05a":
         state.update(seqs=types.SimpleNamespace(lengths=rng.integers(0, 4, 50)), test_rows=np.arange(30))
     elif prefix == "02c":
@@ -341,7 +344,7 @@ def notebook_state(prefix: str) -> dict:
     return state
 
 
-@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d", "02e", "05a", "05b"])
+@pytest.mark.parametrize("prefix", ["00", "01a", "01b", "02a", "02b", "02c", "02d", "02e", "05a", "05b", "05c"])
 def test_model_answers_pass_their_checks(prefix, capsys):
     (path,) = SOLUTIONS.glob(f"{prefix}_*.md")
     sections = solution_sections(path)

@@ -65,3 +65,11 @@ def empty_history_share(lengths):
     """Share of rows whose history is empty."""
     lengths = list(lengths)
     return sum(1 for n in lengths if n == 0) / len(lengths)
+
+
+@register("05c.1", "answer", needs=("lengths",), tolerance=1e-9,
+          hint="lengths == 0, then the mean")
+def empty_liked_history_share(lengths):
+    """Share of MovieLens test rows with no liked rating before them."""
+    lengths = list(lengths)
+    return sum(1 for n in lengths if n == 0) / len(lengths)
