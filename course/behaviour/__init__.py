@@ -1,5 +1,5 @@
-"""User behaviour sequences (用户行为序列建模), chapter 5: notebooks 05a (LastN and DIN) and
-05b (SIM and long sequences).
+"""User behaviour sequences (用户行为序列建模), chapter 5: notebooks 05a (LastN and DIN),
+05b (SIM and long sequences) and 05c (LastN and DIN on MovieLens-100K).
 
 - :mod:`course.behaviour.sequences`: each impression's last N clicks / likes / collects strictly
   before it, padded, with a mask;
