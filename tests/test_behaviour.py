@@ -339,3 +339,19 @@ def test_lifelong_histories_follow_the_truth_and_are_deterministic():
         lifelong_histories(w, np.array([10**6]), items, n_days=1, events_per_day=1)
     with pytest.raises(ValueError, match="n_random"):
         candidate_rows(w, users, items[:3], day=0, n_random=2, n_recalled=2)
+
+
+def test_fit_ranker_is_deterministic_and_leaves_the_global_generator_alone():
+    from course.behaviour.experiment import fit_ranker, ranker_inputs, ranker_scores
+
+    w = world.generate("tiny")
+    imp = w.impressions
+    s = last_n_events(imp[imp.click == 1], imp, 4)
+    data = ranker_inputs(imp, s, np.arange(600))
+    category = w.items.subcategory_id.to_numpy()
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    runs = [ranker_scores(fit_ranker(category, data, data, "din", seed=3, epochs=1, batch_size=128), data)
+            for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert torch.equal(torch.random.get_rng_state(), before)
