@@ -334,6 +334,11 @@ def notebook_state(prefix: str) -> dict:
     elif prefix == "02b":
         item_clicks = rng.integers(0, 100, 50)
         state.update(item_clicks=item_clicks, head=np.argsort(-item_clicks, kind="stable")[:5])
+    elif prefix == "05c":
+        state.update(seqs=types.SimpleNamespace(lengths=rng.integers(0, 4, 50)),
+                     parts=[np.arange(10), np.arange(10, 20), np.arange(20, 50)])
+    elif prefix == "05a":
+        state.update(seqs=types.SimpleNamespace(lengths=rng.integers(0, 4, 50)), test_rows=np.arange(30))
     elif prefix == "02c":
         state["update_recall"] = {"frozen": [0.5, 0.5], "full only": [0.6, 0.62], "incremental": [0.55, 0.6]}
     elif prefix == "03a":

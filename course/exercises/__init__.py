@@ -29,6 +29,8 @@ from course.exercises import ch03d  # noqa: E402,F401
 from course.exercises import ch03e  # noqa: E402,F401
 from course.exercises import ch04a  # noqa: E402,F401
 from course.exercises import ch04b  # noqa: E402,F401
+from course.exercises import ch05a  # noqa: E402,F401
+from course.exercises import ch05b  # noqa: E402,F401
 from course.exercises import ch06a  # noqa: E402,F401
 from course.exercises import ch06b  # noqa: E402,F401
 from course.exercises import ch07a  # noqa: E402,F401
