@@ -21,14 +21,18 @@ the same seed and different p share u1, u2, α, β and x: only w2 (and y2) chang
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from pathlib import Path
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
+import pandas as pd
+import torch
 
 from course._checks import check_int, check_real
 from course.seed import as_generator
+from course.training import train
 
-__all__ = ["SyntheticTasks", "mmoe_synthetic"]
+__all__ = ["SyntheticTasks", "mmoe_synthetic", "task_correlation_grid", "stored_task_correlation_grid"]
 
 
 class SyntheticTasks(NamedTuple):
@@ -53,7 +57,7 @@ class SyntheticTasks(NamedTuple):
 
 
 def mmoe_synthetic(n: int, correlation: float, *, d: int = 100, c: float = 1.0, m: int = 10,
-                   noise_std: float = 0.1, seed=0) -> SyntheticTasks:
+                   noise_std: float = 0.1, seed=0, sines_seed=None) -> SyntheticTasks:
     """Draw ``n`` rows of the MMoE paper's two regression tasks with task correlation p.
 
     Parameters
@@ -72,6 +76,12 @@ def mmoe_synthetic(n: int, correlation: float, *, d: int = 100, c: float = 1.0, 
         Standard deviation of ε (>= 0); 0.1 is the paper's variance 0.01.
     seed : int or numpy.random.Generator
         Source of u1, u2, α, β, x and ε (in that order).
+    sines_seed : int, optional
+        If given, α and β are drawn from their own generator seeded with it, so that datasets
+        of different ``seed`` share one pair of sine shapes (the paper's α, β are "given
+        parameters", the same in every run) and differ only in u1, u2, x, ε. ``seed``'s
+        generator still draws (and discards) its own α, β, so x and ε do not depend on
+        ``sines_seed``.
 
     Returns
     -------
@@ -99,8 +109,95 @@ def mmoe_synthetic(n: int, correlation: float, *, d: int = 100, c: float = 1.0, 
     u1, u2 = u[:, 0], u[:, 1]
     w = c * np.stack([u1, correlation * u1 + np.sqrt(1.0 - correlation**2) * u2])  # (2, d)
     alpha, beta = rng.standard_normal(m), rng.standard_normal(m)
+    if sines_seed is not None:
+        shapes = np.random.default_rng(check_int(sines_seed, "sines_seed", minimum=0))
+        alpha, beta = shapes.standard_normal(m), shapes.standard_normal(m)
     x = rng.standard_normal((n, d))
     linear = x @ w.T                                                              # (n, 2)
     sines = np.sin(alpha * linear[:, :, None] + beta).sum(axis=2)                 # (n, 2, m) -> (n, 2)
     y = linear + sines + noise_std * rng.standard_normal((n, 2))
     return SyntheticTasks(x, y, w, alpha, beta)
+
+
+def _mse(model, batch) -> torch.Tensor:
+    return ((model(batch[0]) - batch[1]) ** 2).mean()
+
+
+def task_correlation_grid(models: Mapping[str, Callable[[], torch.nn.Module]], correlations,
+                          seeds, *, sizes=(10_000, 2_000, 4_000), d: int = 100, m: int = 10,
+                          epochs: int = 40, batch_size: int = 256, learning_rate: float = 3e-3,
+                          sines_seed: int | None = 0) -> pd.DataFrame:
+    """Train each model on :func:`mmoe_synthetic` data for every correlation p and seed.
+
+    The MMoE paper's experiment (its figure of loss against task correlation), as a protocol:
+    for each (p, seed) draw ``sum(sizes)`` rows with that seed, split them in order into
+    train / validation / test, and for each model call ``torch.manual_seed(seed)``, build it,
+    train it with :func:`course.training.train` on the mean squared error of both tasks (the
+    epoch with the lowest validation loss is kept), then measure the test loss once.
+
+    Parameters
+    ----------
+    models : mapping of str to callable
+        Name -> a function that builds a fresh ``nn.Module`` mapping (B, d) inputs to (B, 2).
+    correlations : sequence of float
+        The p values.
+    seeds : sequence of int
+        Data and initialisation seeds.
+    sizes : (int, int, int)
+        Train, validation and test rows.
+    d, m : int
+        Input dimension and number of sines of :func:`mmoe_synthetic`.
+    epochs, batch_size, learning_rate
+        Passed to :func:`course.training.train` (Adam).
+    sines_seed : int or None, default 0
+        Fixes the sines' α, β across seeds, as the paper's "given parameters"; None draws them
+        per seed.
+
+    Returns
+    -------
+    DataFrame
+        One row per (model, p, seed): ``test_loss`` (both tasks) and ``test_loss_y1``,
+        ``test_loss_y2``, ``valid_loss`` (of the kept epoch) and ``best_epoch`` (1-based).
+        Task 1's data does not depend on p (same seed: same u1, x, ε), so ``test_loss_y1``
+        shows what task 2's presence does to it.
+    """
+    if not models:
+        raise ValueError("models is empty: give at least one name -> builder")
+    sizes = tuple(check_int(n, "sizes", minimum=1) for n in sizes)
+    if len(sizes) != 3:
+        raise ValueError(f"sizes must be (train, validation, test) rows, got {len(sizes)} numbers")
+    rows = []
+    for p in correlations:
+        for seed in seeds:
+            data = mmoe_synthetic(sum(sizes), p, d=d, m=m, seed=seed, sines_seed=sines_seed)
+            cuts = np.cumsum(sizes)[:-1]
+            parts = [(torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.float32)))
+                     for x, y in zip(np.split(data.x, cuts), np.split(data.y, cuts))]
+            for name, make in models.items():
+                torch.manual_seed(seed)
+                model = make()
+                history = train(model, _mse, parts[0], parts[1], epochs=epochs,
+                                batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+                with torch.no_grad():
+                    per_task = ((model(parts[2][0]) - parts[2][1]) ** 2).mean(0)   # (2,)
+                rows.append({"model": name, "p": float(p), "seed": int(seed),
+                             "test_loss": per_task.mean().item(),
+                             "test_loss_y1": per_task[0].item(), "test_loss_y2": per_task[1].item(),
+                             "valid_loss": history.valid_loss[history.best_epoch],
+                             "best_epoch": history.best_epoch + 1})
+    return pd.DataFrame(rows)
+
+
+STORED_GRID = Path(__file__).resolve().parents[2] / "data" / "mmoe_synthetic_grid.csv"
+
+
+def stored_task_correlation_grid() -> pd.DataFrame:
+    """The paper-scale grid that ``tools/mmoe_synthetic_grid.py`` ran once and stored.
+
+    One row per (learning_rate, model, p, seed), with the columns of
+    :func:`task_correlation_grid`; the protocol is in that script's docstring. Notebook 03b
+    reads it because the run takes minutes; ``tests/test_mmoe_grid.py`` re-runs one cell.
+    """
+    if not STORED_GRID.exists():
+        raise FileNotFoundError(f"{STORED_GRID} is missing: run python tools/mmoe_synthetic_grid.py")
+    return pd.read_csv(STORED_GRID)
