@@ -101,7 +101,7 @@ def sim_rows(n_candidates: int, length: int, repeats: int) -> list[dict]:
                                din_seconds, sim_seconds,
                                f"different models by design (DIN attends to {length:,} events, SIM to "
                                f"{K + SHORT}); activation-unit pairs {n_candidates * length:,} vs "
-                               f"{n_candidates * (K + SHORT):,}; {search} search = "
+                               f"{n_candidates * (K + SHORT):,}; the {search} search checked against "
                                f"{'a Python filter' if search == 'hard' else 'a numpy sort'} for every candidate"))
     return rows
 
@@ -153,7 +153,7 @@ def run(quick: bool = False) -> list[dict]:
     try:
         if quick:
             return sim_rows(10, 200, repeats=2) + attention_rows(32, 10, 8)
-        return sim_rows(100, 1000, repeats=10) + attention_rows(512, 50, 16)
+        return sim_rows(100, 1000, repeats=20) + attention_rows(512, 50, 16)
     finally:
         torch.set_num_threads(threads)
 
