@@ -35,6 +35,7 @@ import torch
 
 from benchmarks.timing import best_time, result_row
 from course.behaviour import BehaviourRanker, TargetAttention, hard_search, soft_search
+from course.seed import private_torch_rng
 
 N_ITEMS, N_CATEGORIES = 1000, 48
 DIM, K, SHORT = 8, 20, 20
@@ -57,6 +58,7 @@ def one_request(n_candidates: int, length: int, seed: int = 0):
     return category, batch
 
 
+@private_torch_rng
 def ranker(category, pooling: str, seed: int = 0, **options) -> BehaviourRanker:
     torch.manual_seed(seed)
     model = BehaviourRanker(category, pooling=pooling, **RANKER, **options).eval()
@@ -119,14 +121,19 @@ def attention_loop(attention: TargetAttention, candidate, history, mask) -> torc
     return torch.stack(out)
 
 
+@private_torch_rng
+def seeded_attention(dim: int, seed: int = 0) -> TargetAttention:
+    torch.manual_seed(seed)
+    return TargetAttention(dim, hidden=(36,))
+
+
 def attention_rows(batch: int, length: int, dim: int, seed: int = 0) -> list[dict]:
     generator = torch.Generator().manual_seed(seed)
     candidate = torch.randn(batch, dim, generator=generator)
     history = torch.randn(batch, length, dim, generator=generator)
     lengths = torch.randint(0, length + 1, (batch,), generator=generator)
     mask = torch.arange(length).unsqueeze(0) < lengths.unsqueeze(1)                 # (B, N)
-    torch.manual_seed(seed)
-    attention = TargetAttention(dim, hidden=(36,))
+    attention = seeded_attention(dim, seed)
     with torch.no_grad():
         expected, loop_seconds = best_time(lambda: attention_loop(attention, candidate, history, mask), 3)
         pooled, batched_seconds = best_time(lambda: attention(candidate, history, mask), 20)

@@ -13,10 +13,10 @@
   once, the item tower's vectors read from a cache computed before the request, the cross tower
   and the upper network per candidate. 500 and 5,000 candidates. The two are different models
   by design and untrained here (seeded: speed does not depend on training), so no order
-  agreement is claimed (the notebook measures it on trained models: Kendall τ 0.7442); the note
-  gives the multiply-adds of ``request_cost``. A second row times the pre-ranker's own forward
-  pass (every tower on every candidate) against the served path: there the outputs must agree
-  to 1e-5, which checks the cache path. A third row times the networks alone, on fields embedded
+  agreement is claimed (the notebook measures it on the trained models); the note gives the
+  multiply-adds of ``request_cost``. Another row times the pre-ranker's own forward pass (every
+  tower on every candidate) against the served path: there the outputs must agree to 1e-5,
+  which checks the cache path. A third times the two networks alone, on fields embedded
   before the clock starts: how much of a request the embedding lookups take, which multiply-add
   counts leave out. Even then the measured ratio stays well below the multiply-add ratio (56x):
   the pre-ranker's per-candidate layers (512 and 2,336 multiply-adds) are too small for the
@@ -41,6 +41,7 @@ from benchmarks.timing import best_time, result_row
 from course.crossing import fm_cost, fm_interaction
 from course.features import FeatureEmbedding, FeatureModel
 from course.ranking import SharedBottom, ThreeTower, request_cost
+from course.seed import private_torch_rng
 
 # 03e's shapes: cardinalities of the categorical fields, numeric fields per tower, layer widths
 DIM = 8
@@ -101,6 +102,7 @@ def _tower_fields() -> dict[str, list[int]]:
             for t, tower in enumerate(("user", "item", "cross"))}
 
 
+@private_torch_rng
 def preranking_models(seed: int = 0):
     """The ranker and the pre-ranker of notebook 03e, untrained, each with its own embedding."""
     cards = USER_CARDS + ITEM_CARDS + CROSS_CARDS

@@ -3,6 +3,7 @@ runs give well-formed rows whose "same outputs" claims hold, their naive twins a
 course on worked examples, and their checks fail when a contender is wrong."""
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -89,3 +90,13 @@ def test_run_restores_the_callers_thread_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_benchmarks_leave_torchs_global_generator_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    bench_ranking.preranking_models()
+    bench_behaviour.ranker(np.arange(4), "din")
+    bench_behaviour.seeded_attention(4)
+    assert torch.equal(torch.rand(3), expected)
