@@ -27,7 +27,8 @@ def number(pattern: str, note: str) -> float:
 
 def test_quick_rows_are_well_formed_and_their_equality_claims_hold(rows):
     assert [r["benchmark"] for r in rows["ranking"]] == ["FM pair term"] * 2 + ["pre-ranking"] * 3
-    assert [r["benchmark"] for r in rows["behaviour"]] == ["SIM vs DIN"] * 2 + ["DIN target attention"]
+    assert [r["benchmark"] for r in rows["behaviour"]] == (["SIM vs DIN"] * 2 + ["DIN by category pairs"] * 2
+                                                          + ["DIN target attention"])
     for row in rows["ranking"] + rows["behaviour"]:
         assert list(row) == COLUMNS
         assert row["baseline_seconds"] > 0 and row["contender_seconds"] > 0
