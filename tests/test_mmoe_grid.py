@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from course.ranking import SharedBottom, mmoe_synthetic, stored_task_correlation_grid, task_correlation_grid
+from course.ranking import (SharedBottom, best_within, mmoe_synthetic, stored_task_correlation_grid,
+                            task_correlation_grid)
 from course.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,16 +48,34 @@ def test_grid_equals_a_hand_written_run():
     x, y = torch.from_numpy(data.x.astype(np.float32)), torch.from_numpy(data.y.astype(np.float32))
     torch.manual_seed(3)
     model = make()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     loss = lambda m, b: ((m(b[0]) - b[1]) ** 2).mean()
-    history = train(model, loss, (x[:120], y[:120]), (x[120:160], y[120:160]), epochs=3, batch_size=32,
-                    learning_rate=0.01, seed=3)
-    with torch.no_grad():
-        per_task = ((model(x[160:]) - y[160:]) ** 2).mean(0)
-    row = grid.iloc[0]
-    assert row["test_loss"] == pytest.approx(per_task.mean().item(), abs=1e-7)
-    assert row["test_loss_y1"] == pytest.approx(per_task[0].item(), abs=1e-7)
-    assert row["best_epoch"] == history.best_epoch + 1
-    assert row["valid_loss"] == pytest.approx(min(history.valid_loss))
+    assert list(grid["epoch"]) == [1, 2, 3]
+    for epoch in range(3):
+        train(model, loss, (x[:120], y[:120]), epochs=1, batch_size=32, optimizer=optimizer, seed=3000 + epoch)
+        with torch.no_grad():
+            per_task = ((model(x[160:]) - y[160:]) ** 2).mean(0)
+            valid = loss(model, (x[120:160], y[120:160])).item()
+        row = grid.iloc[epoch]
+        assert row["test_loss"] == pytest.approx(per_task.mean().item(), abs=1e-7)
+        assert row["test_loss_y1"] == pytest.approx(per_task[0].item(), abs=1e-7)
+        assert row["valid_loss"] == pytest.approx(valid, abs=1e-7)
+
+
+def test_best_within_is_early_stopping_with_a_budget():
+    rng = np.random.default_rng(0)
+    grid = pd.DataFrame([{"model": m, "p": p, "seed": s, "epoch": e, "valid_loss": float(rng.integers(0, 5)),
+                          "test_loss": rng.random(), "test_loss_y1": 0.0, "test_loss_y2": 0.0}
+                         for m in ("a", "b") for p in (1.0, 0.5) for s in (0, 1) for e in range(1, 9)])
+    for budget in (1, 3, 8):
+        best = best_within(grid, budget)
+        assert len(best) == 8
+        for _, row in best.iterrows():   # naive: scan the run's epochs up to the budget, first minimum wins
+            run = grid[(grid.model == row.model) & (grid.p == row.p) & (grid.seed == row.seed) & (grid.epoch <= budget)]
+            first = run.iloc[int(np.argmin(run.valid_loss.to_numpy()))]
+            assert row.epoch == first.epoch and row.test_loss == first.test_loss
+    with pytest.raises(ValueError):
+        best_within(grid, 0)
 
 
 def test_grid_rejects_bad_input():
@@ -69,21 +88,21 @@ def test_grid_rejects_bad_input():
 
 def test_stored_grid_is_complete():
     grid, tool = stored_task_correlation_grid(), _tool()
-    expected = len(tool.LEARNING_RATES) * len(tool.MODELS) * len(tool.CORRELATIONS) * len(tool.SEEDS)
-    assert len(grid) == expected and not grid.isna().any().any()
+    runs = len(tool.LEARNING_RATES) * len(tool.MODELS) * len(tool.CORRELATIONS) * len(tool.SEEDS)
+    assert len(grid) == runs * tool.EPOCHS and not grid.isna().any().any()
     assert set(grid["model"]) == set(tool.MODELS) and set(grid["p"]) == set(tool.CORRELATIONS)
+    assert set(grid["epoch"]) == set(range(1, tool.EPOCHS + 1))
     assert np.allclose(grid["test_loss"], (grid["test_loss_y1"] + grid["test_loss_y2"]) / 2, rtol=1e-5)
 
 
 @pytest.mark.slow
 def test_stored_grid_reproduces():
-    """Re-run one (learning rate, p, seed) cell of the stored grid: the same losses (the pins make it exact)."""
+    """Re-run one run of the stored grid (MMoE, p = 0.5, seed 1, the larger learning rate): every epoch's losses."""
     tool, stored = _tool(), stored_task_correlation_grid()
     lr, p, seed = tool.LEARNING_RATES[-1], 0.5, 1
-    fresh = tool.run(correlations=[p], seeds=[seed], learning_rates=[lr])
-    old = stored[(stored.learning_rate == lr) & (stored.p == p) & (stored.seed == seed)]
-    merged = fresh.merge(old, on=["model", "p", "seed", "learning_rate"], suffixes=("", "_stored"))
-    assert len(merged) == len(tool.MODELS)
+    fresh = tool.run(correlations=[p], seeds=[seed], learning_rates=[lr], models={"MMoE": tool.MODELS["MMoE"]})
+    old = stored[(stored.learning_rate == lr) & (stored.p == p) & (stored.seed == seed) & (stored.model == "MMoE")]
+    merged = fresh.merge(old, on=["model", "p", "seed", "epoch", "learning_rate"], suffixes=("", "_stored"))
+    assert len(merged) == tool.EPOCHS
     for column in ("test_loss", "test_loss_y1", "test_loss_y2", "valid_loss"):
         assert np.allclose(merged[column], merged[f"{column}_stored"], rtol=1e-6, atol=0), column
-    assert (merged["best_epoch"] == merged["best_epoch_stored"]).all()

@@ -34,7 +34,8 @@ from course.ranking.fusion import (ecommerce_fusion, linear_fusion, multiplicati
 from course.ranking.experts import MMoE, PLE, Experts, mix_experts
 from course.ranking.multitask import SharedBottom, masked_multitask_loss
 from course.ranking.evaluation import oracle_action_probabilities, task_metrics
-from course.ranking.synthetic import SyntheticTasks, mmoe_synthetic, stored_task_correlation_grid, task_correlation_grid
+from course.ranking.synthetic import (SyntheticTasks, best_within, mmoe_synthetic, stored_task_correlation_grid,
+                                     task_correlation_grid)
 from course.ranking.preranking import ThreeTower, multiply_adds, request_cost
 from course.ranking.video import (LengthAdjustment, VideoModel, completion_targets,
                                   cross_entropy_watch_time)
@@ -46,6 +47,7 @@ __all__ = ["calibrate_downsampled", "downsample_negatives", "linear_fusion",
            "watch_time_targets", "watch_time_loss", "predict_watch_time",
            "weighted_logistic_loss", "weighted_logistic_odds", "SharedBottom",
            "masked_multitask_loss", "oracle_action_probabilities", "task_metrics",
-           "MMoE", "PLE", "Experts", "mix_experts", "SyntheticTasks", "mmoe_synthetic", "task_correlation_grid", "stored_task_correlation_grid",
+           "MMoE", "PLE", "Experts", "mix_experts", "SyntheticTasks", "mmoe_synthetic",
+           "task_correlation_grid", "best_within", "stored_task_correlation_grid",
            "cross_entropy_watch_time", "completion_targets", "LengthAdjustment", "VideoModel",
            "ThreeTower", "multiply_adds", "request_cost"]

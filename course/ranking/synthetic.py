@@ -32,7 +32,7 @@ from course._checks import check_int, check_real
 from course.seed import as_generator
 from course.training import train
 
-__all__ = ["SyntheticTasks", "mmoe_synthetic", "task_correlation_grid", "stored_task_correlation_grid"]
+__all__ = ["SyntheticTasks", "mmoe_synthetic", "task_correlation_grid", "best_within", "stored_task_correlation_grid"]
 
 
 class SyntheticTasks(NamedTuple):
@@ -127,13 +127,16 @@ def task_correlation_grid(models: Mapping[str, Callable[[], torch.nn.Module]], c
                           seeds, *, sizes=(10_000, 2_000, 4_000), d: int = 100, m: int = 10,
                           epochs: int = 40, batch_size: int = 256, learning_rate: float = 3e-3,
                           sines_seed: int | None = 0) -> pd.DataFrame:
-    """Train each model on :func:`mmoe_synthetic` data for every correlation p and seed.
+    """Train each model on :func:`mmoe_synthetic` data for every p and seed; losses after every epoch.
 
     The MMoE paper's experiment (its figure of loss against task correlation), as a protocol:
-    for each (p, seed) draw ``sum(sizes)`` rows with that seed, split them in order into
-    train / validation / test, and for each model call ``torch.manual_seed(seed)``, build it,
-    train it with :func:`course.training.train` on the mean squared error of both tasks (the
-    epoch with the lowest validation loss is kept), then measure the test loss once.
+    for each (p, seed) draw ``sum(sizes)`` rows with that seed and split them in order into
+    train / validation / test; for each model call ``torch.manual_seed(seed)``, build it, and
+    train it with :func:`course.training.train` (Adam, one epoch per call, the optimizer kept;
+    epoch e shuffles with seed ``1000·seed + e``) on the mean squared error of both tasks,
+    recording the validation and test losses after every epoch. :func:`best_within` then reads
+    the result as early stopping with a budget: the epoch with the lowest validation loss among
+    the first E, and its test loss.
 
     Parameters
     ----------
@@ -148,7 +151,7 @@ def task_correlation_grid(models: Mapping[str, Callable[[], torch.nn.Module]], c
     d, m : int
         Input dimension and number of sines of :func:`mmoe_synthetic`.
     epochs, batch_size, learning_rate
-        Passed to :func:`course.training.train` (Adam).
+        The training budget and Adam's settings.
     sines_seed : int or None, default 0
         Fixes the sines' α, β across seeds, as the paper's "given parameters"; None draws them
         per seed.
@@ -156,36 +159,54 @@ def task_correlation_grid(models: Mapping[str, Callable[[], torch.nn.Module]], c
     Returns
     -------
     DataFrame
-        One row per (model, p, seed): ``test_loss`` (both tasks) and ``test_loss_y1``,
-        ``test_loss_y2``, ``valid_loss`` (of the kept epoch) and ``best_epoch`` (1-based).
-        Task 1's data does not depend on p (same seed: same u1, x, ε), so ``test_loss_y1``
-        shows what task 2's presence does to it.
+        One row per (model, p, seed, epoch), epoch 1-based: ``valid_loss``, ``test_loss`` (both
+        tasks), ``test_loss_y1`` and ``test_loss_y2``. Task 1's data does not depend on p (same
+        seed: same u1, x, ε), so ``test_loss_y1`` shows what task 2's presence does to it.
     """
     if not models:
         raise ValueError("models is empty: give at least one name -> builder")
     sizes = tuple(check_int(n, "sizes", minimum=1) for n in sizes)
     if len(sizes) != 3:
         raise ValueError(f"sizes must be (train, validation, test) rows, got {len(sizes)} numbers")
+    check_int(epochs, "epochs", minimum=1)
     rows = []
     for p in correlations:
         for seed in seeds:
             data = mmoe_synthetic(sum(sizes), p, d=d, m=m, seed=seed, sines_seed=sines_seed)
             cuts = np.cumsum(sizes)[:-1]
-            parts = [(torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.float32)))
-                     for x, y in zip(np.split(data.x, cuts), np.split(data.y, cuts))]
+            (x, y), valid, (x_test, y_test) = [
+                (torch.from_numpy(a.astype(np.float32)), torch.from_numpy(b.astype(np.float32)))
+                for a, b in zip(np.split(data.x, cuts), np.split(data.y, cuts))]
             for name, make in models.items():
                 torch.manual_seed(seed)
                 model = make()
-                history = train(model, _mse, parts[0], parts[1], epochs=epochs,
-                                batch_size=batch_size, learning_rate=learning_rate, seed=seed)
-                with torch.no_grad():
-                    per_task = ((model(parts[2][0]) - parts[2][1]) ** 2).mean(0)   # (2,)
-                rows.append({"model": name, "p": float(p), "seed": int(seed),
-                             "test_loss": per_task.mean().item(),
-                             "test_loss_y1": per_task[0].item(), "test_loss_y2": per_task[1].item(),
-                             "valid_loss": history.valid_loss[history.best_epoch],
-                             "best_epoch": history.best_epoch + 1})
+                optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+                for epoch in range(epochs):
+                    train(model, _mse, (x, y), epochs=1, batch_size=batch_size, optimizer=optimizer,
+                          seed=1000 * seed + epoch)
+                    with torch.no_grad():                       # train() left the model in eval mode
+                        per_task = ((model(x_test) - y_test) ** 2).mean(0)          # (2,)
+                        valid_loss = _mse(model, valid).item()
+                    rows.append({"model": name, "p": float(p), "seed": int(seed), "epoch": epoch + 1,
+                                 "valid_loss": valid_loss, "test_loss": per_task.mean().item(),
+                                 "test_loss_y1": per_task[0].item(), "test_loss_y2": per_task[1].item()})
     return pd.DataFrame(rows)
+
+
+def best_within(grid: pd.DataFrame, max_epoch: int) -> pd.DataFrame:
+    """Early stopping with a budget: per run, the row of the lowest validation loss among epochs ≤ max_epoch.
+
+    ``grid`` is :func:`task_correlation_grid`'s output (any extra columns, e.g. a learning
+    rate, also identify a run). Returns one row per run; ties go to the earlier epoch.
+    """
+    check_int(max_epoch, "max_epoch", minimum=1)
+    if grid.empty:
+        raise ValueError("grid is empty")
+    keys = [c for c in grid.columns if c not in
+            ("epoch", "valid_loss", "test_loss", "test_loss_y1", "test_loss_y2")]
+    within = grid[grid["epoch"] <= max_epoch].sort_values(keys + ["epoch"], kind="stable")
+    best = within.loc[within.groupby(keys, sort=False)["valid_loss"].idxmin()]
+    return best.reset_index(drop=True)
 
 
 STORED_GRID = Path(__file__).resolve().parents[2] / "data" / "mmoe_synthetic_grid.csv"
@@ -194,7 +215,7 @@ STORED_GRID = Path(__file__).resolve().parents[2] / "data" / "mmoe_synthetic_gri
 def stored_task_correlation_grid() -> pd.DataFrame:
     """The paper-scale grid that ``tools/mmoe_synthetic_grid.py`` ran once and stored.
 
-    One row per (learning_rate, model, p, seed), with the columns of
+    One row per (learning_rate, model, p, seed, epoch), with the columns of
     :func:`task_correlation_grid`; the protocol is in that script's docstring. Notebook 03b
     reads it because the run takes minutes; ``tests/test_mmoe_grid.py`` re-runs one cell.
     """
