@@ -93,6 +93,28 @@ def test_validation_ensemble_columns_are_the_single_runs_and_their_ensemble(plan
         validation_ensemble(data, train, n_models=0, epochs=1)
 
 
+def test_validation_ensemble_vectors_reproduce_the_last_row(planted):
+    from course.evaluation.movielens import evaluate_top_k
+
+    data, train = planted
+    settings = dict(batch_size=64, embedding_dim=8, output_dim=8)
+    table, vectors = validation_ensemble(data, train, n_models=2, epochs=2, return_vectors=True, **settings)
+    pd.testing.assert_frame_equal(table, validation_ensemble(data, train, n_models=2, epochs=2, **settings))
+    assert len(vectors) == 2 and all(u.shape == (120, 8) and i.shape == (60, 8) for u, i in vectors)
+    fit, valid = validation_split(train, 0.2, 0)
+
+    def ndcg(pairs):                  # a dense twin of the ensemble's top-10: summed inner products
+        scores = sum(u @ i.T for u, i in pairs)
+        scores[fit.toarray() > 0] = -np.inf
+        return evaluate_top_k(np.argsort(-scores, axis=1, kind="stable")[:, :10], valid, 10)["ndcg@10"]
+
+    assert ndcg(vectors[:1]) == pytest.approx(table["seed 0"].iloc[-1], abs=1e-12)
+    assert ndcg(vectors[1:]) == pytest.approx(table["seed 1"].iloc[-1], abs=1e-12)
+    assert ndcg(vectors) == pytest.approx(table["ensemble"].iloc[-1], abs=1e-12)
+    with pytest.raises(TypeError, match="return_vectors"):
+        validation_ensemble(data, train, n_models=1, epochs=1, return_vectors=1)
+
+
 def test_errors(planted):
     data, train = planted
     with pytest.raises(ValueError, match="epochs"):

@@ -264,18 +264,30 @@ def validation_grid(movielens, train_matrix, grid, *, epochs: int, ratio: float 
 
 
 def validation_ensemble(movielens, train_matrix, *, n_models: int = 3, epochs: int, ratio: float = 0.2,
-                        split_seed: int = 0, k: int = 10, **settings) -> pd.DataFrame:
+                        split_seed: int = 0, k: int = 10, return_vectors: bool = False,
+                        **settings) -> pd.DataFrame | tuple[pd.DataFrame, list]:
     """Validation nDCG@k, after each epoch, of ``n_models`` seeds alone and of their ensemble.
 
     The ensemble concatenates the models' vectors (see :func:`movielens_two_tower`), so its
     score is the sum of their cosines. Test is never touched.
 
+    Parameters
+    ----------
+    return_vectors : bool
+        Also return each model's vectors after the last epoch, so that a notebook can look at
+        single users' lists without training again.
+
     Returns
     -------
-    DataFrame indexed by ``epochs`` (1-based) with one column per seed (``"seed 0"``, ...),
-    ``"mean of the single models"`` and ``"ensemble"``.
+    table : DataFrame indexed by ``epochs`` (1-based) with one column per seed (``"seed 0"``,
+        ...), ``"mean of the single models"`` and ``"ensemble"``.
+    vectors : list of ``n_models`` pairs (user vectors (n_users, output_dim), item vectors
+        (n_items, output_dim)), in seed order; only with ``return_vectors=True``. Concatenating
+        the first m pairs gives the ensemble of the first m seeds.
     """
     n_models = check_positive_int(n_models, "n_models")
+    if not isinstance(return_vectors, bool):
+        raise TypeError(f"return_vectors must be a bool, got {type(return_vectors).__name__}")
     settings = {**_DEFAULTS, **settings, "epochs": epochs, "n_models": n_models}
     movielens_two_tower(movielens, **settings)  # checks the settings
     fit_matrix, valid_matrix = validation_split(train_matrix, ratio, split_seed)
@@ -293,7 +305,7 @@ def validation_ensemble(movielens, train_matrix, *, n_models: int = 3, epochs: i
     table["mean of the single models"] = table.mean(axis=1)
     table["ensemble"] = [score([s[e][0] for s in per_seed], [s[e][1] for s in per_seed])
                          for e in range(epochs)]
-    return table
+    return (table, [snapshots[-1] for snapshots in per_seed]) if return_vectors else table
 
 
 def _scorer(valid_matrix, fit_matrix, k: int):

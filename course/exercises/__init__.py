@@ -35,6 +35,8 @@ from course.exercises import ch06a  # noqa: E402,F401
 from course.exercises import ch06b  # noqa: E402,F401
 from course.exercises import ch07a  # noqa: E402,F401
 from course.exercises import ch07b  # noqa: E402,F401
+from course.exercises import ch04c  # noqa: E402,F401
+from course.exercises import ch02f  # noqa: E402,F401
 
 __all__ = ["check", "known_ids", "get_exercise", "register", "Exercise",
            "CheckResult", "CaseFailure", "check_function", "check_answer", "summarize"]
