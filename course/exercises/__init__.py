@@ -27,6 +27,7 @@ from course.exercises import ch03b  # noqa: E402,F401
 from course.exercises import ch03c  # noqa: E402,F401
 from course.exercises import ch03d  # noqa: E402,F401
 from course.exercises import ch03e  # noqa: E402,F401
+from course.exercises import ch03f  # noqa: E402,F401
 from course.exercises import ch04a  # noqa: E402,F401
 from course.exercises import ch04b  # noqa: E402,F401
 from course.exercises import ch05a  # noqa: E402,F401

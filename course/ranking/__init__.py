@@ -2,7 +2,8 @@
 
 The notebooks: 03a multi-task ranking (features, shared bottom, down-sampling and
 calibration), 03b MMoE and PLE, 03c score fusion, 03d video (watch time, completion, the length
-adjustment), 03e pre-ranking (粗排, the three-tower model). Modules:
+adjustment), 03e pre-ranking (粗排, the three-tower model), 03f the multi-task models on
+MovieLens-100K as a two-task funnel. Modules:
 
 - :mod:`course.ranking.calibration`: negative down-sampling and the correction
   ``α·p / (1 - p + α·p)``;
@@ -12,7 +13,7 @@ adjustment), 03e pre-ranking (粗排, the three-tower model). Modules:
 - :mod:`course.ranking.experts`: MMoE and PLE (gated experts), expert dropout, recorded gate
   weights (notebook 03b);
 - :mod:`course.ranking.synthetic`: the MMoE paper's two regression tasks with a chosen
-  correlation;
+  correlation, the grid of models × correlations × seeds and its stored paper-scale run;
 - :mod:`course.ranking.multitask`: the shared-bottom multi-task model and the loss whose
   post-click tasks count only on clicked rows;
 - :mod:`course.ranking.watch_time`: watch time as ``y = t/(1+t)`` with cross-entropy,
