@@ -429,3 +429,12 @@ ERRORS = [
 def test_errors(error, message, call):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_gauc_equals_the_exercise_loop():
+    """course.metrics.gauc (one sort, bincount) against exercise 03f.1's loop over users and pairs."""
+    from course.exercises import get_exercise
+    exercise, rng = get_exercise("03f.1"), np.random.default_rng(1)
+    for _ in range(100):
+        case = exercise.make_case(rng)
+        assert gauc(case["user_ids"], case["labels"], case["scores"]) == pytest.approx(exercise.reference(**case), abs=1e-12)

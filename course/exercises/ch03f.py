@@ -1,35 +1,39 @@
-"""Exercises of notebook 03f (MovieLens-100K as a two-task funnel): the masked loss of one task.
+"""Exercises of notebook 03f (MovieLens-100K as a two-task funnel): GAUC by hand.
 
-The reference loops over the rows where the model answer vectorises, so the test that runs the
-model answer through this check compares two routes.
+The reference loops over users and over pairs where the model answer ranks, so the test that
+runs the model answer through this check compares two routes (and ``course.metrics.gauc`` is a
+third: the unit tests compare it with this loop's definition).
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from course.exercises.registry import register
 
 
-def _masked_case(rng: np.random.Generator) -> dict:
-    n = int(rng.integers(1, 12))
-    mask = rng.random(n) < rng.choice([0.0, 0.4, 1.0])          # sometimes no row is observed
-    labels = np.where(mask, rng.integers(0, 2, n).astype(float), np.nan)   # unobserved: nan
-    return dict(logits=rng.normal(scale=3.0, size=n), labels=labels, mask=mask)
+def _gauc_case(rng: np.random.Generator) -> dict:
+    n_users = int(rng.integers(1, 6))
+    users = rng.integers(0, n_users, int(rng.integers(4, 30)))
+    labels = rng.integers(0, 2, len(users))
+    labels[:2], users[:2] = (1, 0), users[0]                 # at least one user with both classes
+    scores = rng.integers(0, 5, len(users)) / 4.0            # coarse scores: ties happen
+    return dict(user_ids=users, labels=labels, scores=scores)
 
 
-@register("03f.1", "function", make_case=_masked_case,
-          hint="keep the observed rows first (logits[mask], labels[mask]); the cross-entropy of a logit z "
-               "is log(1 + e^z) - y·z, np.logaddexp(0, z) computes log(1 + e^z) without overflow; "
-               "return 0.0 when no row is observed")
-def masked_bce(logits, labels, mask):
-    """Mean binary cross-entropy over the rows where ``mask`` is True; 0 if there is none."""
-    total, count = 0.0, 0
-    for z, y, observed in zip(logits, labels, mask):
-        if observed:                                 # an unobserved label (nan) is never read
-            # -[y log p + (1 - y) log(1 - p)] with p = sigmoid(z), written as
-            # log(1 + e^z) - y·z, with log(1 + e^z) = max(z, 0) + log(1 + e^-|z|) (no overflow)
-            total += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y * z
-            count += 1
-    return total / count if count else 0.0
+@register("03f.1", "function", make_case=_gauc_case,
+          hint="for each user with both a 1 and a 0: the share of (liked, not liked) pairs whose liked "
+               "row scores higher, a tie counting 1/2; weight that AUC by the user's number of rows; skip "
+               "users with one class only")
+def gauc_np(user_ids, labels, scores):
+    """Impression-weighted mean of per-user AUC over users with both classes (ties count 1/2)."""
+    total = weight = 0.0
+    for user in sorted(set(user_ids.tolist())):
+        mine = [(s, y) for u, s, y in zip(user_ids, scores, labels) if u == user]
+        pos = [s for s, y in mine if y == 1]
+        neg = [s for s, y in mine if y == 0]
+        if not pos or not neg:
+            continue                                     # AUC undefined for this user
+        wins = sum(1.0 if p > q else 0.5 if p == q else 0.0 for p in pos for q in neg)
+        total += len(mine) * wins / (len(pos) * len(neg))
+        weight += len(mine)
+    return total / weight
