@@ -39,7 +39,7 @@ import sys
 import numpy as np
 import torch
 
-from benchmarks.timing import best_time, result_row
+from benchmarks.timing import best_time, one_torch_thread, result_row
 from course.behaviour import BehaviourRanker, TargetAttention, hard_search, soft_search
 from course.seed import private_torch_rng
 
@@ -191,14 +191,10 @@ def attention_rows(batch: int, length: int, dim: int, seed: int = 0) -> list[dic
 
 def run(quick: bool = False) -> list[dict]:
     """The rows of RESULTS.md; ``quick=True``: small sizes (about a second)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)                     # one thread for everyone, whatever the caller set
-    try:
+    with one_torch_thread():                     # one thread for everyone, whatever the caller set
         if quick:
             return sim_rows(10, 200, repeats=2) + pair_table_rows(64, 10) + attention_rows(32, 10, 8)
         return sim_rows(100, 1000, repeats=20) + pair_table_rows(4096, 10) + attention_rows(512, 50, 16)
-    finally:
-        torch.set_num_threads(threads)
 
 
 if __name__ == "__main__":

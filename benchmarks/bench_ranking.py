@@ -37,7 +37,7 @@ import sys
 import numpy as np
 import torch
 
-from benchmarks.timing import best_time, result_row
+from benchmarks.timing import best_time, one_torch_thread, result_row
 from course.crossing import fm_cost, fm_interaction
 from course.features import FeatureEmbedding, FeatureModel
 from course.ranking import SharedBottom, ThreeTower, request_cost
@@ -203,15 +203,11 @@ def preranking_rows(n_candidates: int, seed: int = 0) -> list[dict]:
 
 def run(quick: bool = False) -> list[dict]:
     """The rows of RESULTS.md; ``quick=True``: small sizes (about a second)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)                     # one thread for everyone, whatever the caller set
-    try:
+    with one_torch_thread():                     # one thread for everyone, whatever the caller set
         if quick:
             return fm_rows(256, 10, 8) + preranking_rows(50)
         return (fm_rows(4096, 40, 16) + fm_rows(4096, 100, 16)
                 + preranking_rows(500) + preranking_rows(5000))
-    finally:
-        torch.set_num_threads(threads)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,22 @@
-"""What every benchmark module shares: best-of-n timing and the row the runner expects."""
+"""What every benchmark module shares: best-of-n timing, one torch thread, and the row the runner expects."""
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """Run the block on one torch thread (the same for every contender), then restore the caller's."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def best_time(function, repeats: int = 1) -> tuple[object, float]:
